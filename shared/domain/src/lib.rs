@@ -1,0 +1,8 @@
+//! moim's rules, with no I/O: error codes, wire time, user validation.
+//! Storage and HTTP live elsewhere; everything here is plain data in, data out.
+
+pub mod error;
+pub mod time;
+pub mod user;
+
+pub use error::{DomainError, ErrorCode, FieldError, Fields};

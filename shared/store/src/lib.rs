@@ -1,0 +1,15 @@
+//! Storage for moim: the table port and its engines, the blob port and its
+//! engines, the key design, and the item mappings of each aggregate.
+
+pub mod blob;
+pub mod dynamo;
+pub mod embedded;
+pub mod keys;
+pub mod schema;
+pub mod table;
+pub mod users;
+
+pub use blob::{Blob, Blobs, FsBlobs, S3Blobs};
+pub use dynamo::DynamoTable;
+pub use embedded::EmbeddedTable;
+pub use table::{Cond, Index, Item, Key, Page, Query, SkCond, StoreError, Table, Update, WriteOp};
