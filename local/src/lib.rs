@@ -1,0 +1,52 @@
+//! moim-local: the development gateway. `serve` puts every function of
+//! template.yaml behind one HTTP server on the embedded store; `invoke` runs one
+//! function on one event file, as `sam local invoke` does, without Docker.
+
+pub mod event;
+pub mod invoke;
+pub mod registry;
+pub mod serve;
+pub mod template;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use moim_store::blob::{FsBlobs, S3Blobs};
+use moim_store::schema::TableDef;
+use moim_store::EmbeddedTable;
+use moim_web::config::{Config, LocalDefaults, StoreKind};
+use moim_web::AppContext;
+
+/// The template compiled into this binary (the workspace's template.yaml).
+pub const TEMPLATE: &str = moim_store::schema::TEMPLATE_YAML;
+
+/// Builds the context of a local run. Embedded: SQLite + files in `data_dir`.
+/// DynamoDB with an endpoint (the emulator): the table and bucket are created
+/// from template.yaml when missing.
+pub async fn context(data_dir: PathBuf, base_url: String) -> Result<(Arc<AppContext>, Option<FsBlobs>), String> {
+    let config = Config::local(LocalDefaults { data_dir: data_dir.clone(), base_url }).map_err(|e| e.to_string())?;
+    match config.store {
+        StoreKind::Embedded => {
+            let table = EmbeddedTable::open(data_dir.join("moim.sqlite3")).map_err(|e| e.to_string())?;
+            let blobs = FsBlobs::new(data_dir.join("blobs"), config.public_base_url.clone(), config.jwt_secret.clone());
+            let ctx = AppContext::with_ports(config, Arc::new(table), Arc::new(blobs.clone()));
+            Ok((Arc::new(ctx), Some(blobs)))
+        }
+        StoreKind::DynamoDb => {
+            if let Some(ep) = &config.dynamodb_endpoint {
+                let client = moim_store::dynamo::client(Some(ep)).await;
+                TableDef::from_workspace_template()
+                    .map_err(|e| e.to_string())?
+                    .create(&client, &config.table_name)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            if let Some(ep) = &config.s3_endpoint {
+                let s3 = moim_store::blob::s3_client(Some(ep)).await;
+                S3Blobs::new(s3, config.bucket_name.clone(), "").ensure_bucket().await.map_err(|e| e.to_string())?;
+            }
+            let ctx = AppContext::from_config(config).await.map_err(|e| e.to_string())?;
+            Ok((Arc::new(ctx), None))
+        }
+    }
+}

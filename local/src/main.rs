@@ -1,1 +1,95 @@
-fn main() {}
+//! moim-local CLI. Stable interface (scripts depend on it):
+//!   moim-local serve [--addr HOST:PORT] [--data DIR]
+//!   moim-local invoke <LogicalId> -e <event.json> [--data DIR]
+//!   moim-local routes
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use moim_local::{context, serve, template, TEMPLATE};
+
+#[derive(Parser)]
+#[command(name = "moim-local", about = "Run the moim API locally: every function of template.yaml, in-process.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the whole HTTP API (embedded store unless MOIM_STORE=dynamodb).
+    Serve {
+        /// Address to listen on (port 0 picks a free port; the URL is printed).
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: String,
+        /// Data directory of the embedded store (kept across restarts).
+        #[arg(long, default_value = ".moim")]
+        data: PathBuf,
+    },
+    /// Run one function on one API Gateway event file and print the response JSON.
+    Invoke {
+        /// The function's logical id in template.yaml, e.g. UsersFunction.
+        logical_id: String,
+        /// The event JSON file (see events/).
+        #[arg(short = 'e', long = "event")]
+        event: PathBuf,
+        #[arg(long, default_value = ".moim")]
+        data: PathBuf,
+    },
+    /// List the routes read from template.yaml.
+    Routes,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("moim-local: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let functions = template::functions(TEMPLATE)?;
+    match cli.command {
+        Command::Routes => {
+            for f in &functions {
+                for r in &f.routes {
+                    println!("{:<16} {r}", f.logical_id);
+                }
+            }
+            Ok(())
+        }
+        Command::Invoke { logical_id, event, data } => {
+            // No log subscriber: stdout carries only the response JSON.
+            let f = functions
+                .iter()
+                .find(|f| f.logical_id == logical_id)
+                .ok_or_else(|| format!("no function {logical_id} in template.yaml"))?;
+            let routes = moim_local::registry::routes_of(&f.binary).ok_or("function not built into moim-local")?;
+            let text = std::fs::read_to_string(&event).map_err(|e| format!("{}: {e}", event.display()))?;
+            let ev: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", event.display()))?;
+            let (ctx, _) = context(data, "http://127.0.0.1:3000".into()).await?;
+            let out = moim_local::invoke::invoke(&ctx, routes, ev).await?;
+            println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        Command::Serve { addr, data } => {
+            moim_web::router::init_tracing();
+            let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("{addr}: {e}"))?;
+            let bound = listener.local_addr().map_err(|e| e.to_string())?;
+            let url = format!("http://{bound}");
+            let (ctx, fs) = context(data.clone(), url.clone()).await?;
+            let store = match ctx.config.store {
+                moim_web::config::StoreKind::Embedded => format!("embedded ({})", data.display()),
+                moim_web::config::StoreKind::DynamoDb => format!("dynamodb (table {})", ctx.config.table_name),
+            };
+            let gateway = Arc::new(serve::Gateway::new(ctx, &functions, fs)?);
+            println!("moim-local listening on {url}");
+            println!("store: {store}");
+            println!("routes: {} from template.yaml; Ctrl-C stops", functions.iter().map(|f| f.routes.len()).sum::<usize>());
+            serve::serve(gateway, listener).await.map_err(|e| e.to_string())
+        }
+    }
+}

@@ -1,1 +1,4 @@
-fn main() {}
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    moim_web::run_lambda(moim_users::ROUTES).await
+}

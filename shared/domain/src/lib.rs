@@ -2,6 +2,7 @@
 //! Storage and HTTP live elsewhere; everything here is plain data in, data out.
 
 pub mod error;
+pub mod notification;
 pub mod time;
 pub mod user;
 

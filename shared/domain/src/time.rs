@@ -5,7 +5,9 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 
 /// Formats an instant as `2026-12-10T10:00:00` (fractions only when present).
 pub fn format(t: DateTime<Utc>) -> String {
-    let s = t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    // Millisecond precision at most: what clients (JavaScript Date) can hold.
+    let precision = if t.timestamp_subsec_millis() == 0 { SecondsFormat::Secs } else { SecondsFormat::Millis };
+    let s = t.to_rfc3339_opts(precision, true);
     s.trim_end_matches('Z').to_string()
 }
 

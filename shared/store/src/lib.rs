@@ -5,6 +5,7 @@ pub mod blob;
 pub mod dynamo;
 pub mod embedded;
 pub mod keys;
+pub mod notifications;
 pub mod schema;
 pub mod table;
 pub mod users;

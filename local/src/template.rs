@@ -1,0 +1,72 @@
+//! Reads the functions and their HTTP API routes from template.yaml, the single
+//! source of truth for routing (the same file `sam deploy` uses).
+
+use serde_yaml::Value as Yaml;
+
+/// One `AWS::Serverless::Function` with its binary and route keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    pub logical_id: String,
+    /// `Metadata.BuildProperties.Binary` (the cargo-lambda binary name).
+    pub binary: String,
+    /// Route keys such as `GET /api/v1/users/{userId}`, or `$default`.
+    pub routes: Vec<String>,
+}
+
+pub fn functions(yaml: &str) -> Result<Vec<Function>, String> {
+    let doc: Yaml = serde_yaml::from_str(yaml).map_err(|e| format!("template.yaml: {e}"))?;
+    let resources = doc.get("Resources").and_then(Yaml::as_mapping).ok_or("template.yaml: no Resources")?;
+    let mut out = Vec::new();
+    for (id, res) in resources {
+        if res.get("Type").and_then(Yaml::as_str) != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let logical_id = id.as_str().unwrap_or_default().to_string();
+        let binary = res
+            .get("Metadata")
+            .and_then(|m| m.get("BuildProperties"))
+            .and_then(|b| b.get("Binary"))
+            .and_then(Yaml::as_str)
+            .ok_or_else(|| format!("{logical_id}: no Metadata.BuildProperties.Binary"))?
+            .to_string();
+        let mut routes = Vec::new();
+        let events = res.get("Properties").and_then(|p| p.get("Events")).and_then(Yaml::as_mapping);
+        for (_, ev) in events.into_iter().flatten() {
+            if ev.get("Type").and_then(Yaml::as_str) != Some("HttpApi") {
+                continue;
+            }
+            let props = ev.get("Properties");
+            let path = props.and_then(|p| p.get("Path")).and_then(Yaml::as_str);
+            let method = props.and_then(|p| p.get("Method")).and_then(Yaml::as_str);
+            match (method, path) {
+                (Some(m), Some(p)) => routes.push(format!("{} {p}", m.to_uppercase())),
+                (None, None) => routes.push(moim_web::routes::DEFAULT_ROUTE.to_string()),
+                _ => return Err(format!("{logical_id}: an HttpApi event needs both Path and Method, or neither")),
+            }
+        }
+        out.push(Function { logical_id, binary, routes });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_functions_binaries_and_routes() {
+        let yaml = r#"
+Resources:
+  T: { Type: AWS::DynamoDB::Table }
+  F:
+    Type: AWS::Serverless::Function
+    Metadata: { BuildProperties: { Binary: f } }
+    Properties:
+      Events:
+        A: { Type: HttpApi, Properties: { ApiId: !Ref Api, Path: "/x/{id}", Method: get } }
+        D: { Type: HttpApi, Properties: { ApiId: !Ref Api } }
+"#;
+        let f = functions(yaml).unwrap();
+        assert_eq!(f, vec![Function { logical_id: "F".into(), binary: "f".into(), routes: vec!["GET /x/{id}".into(), "$default".into()] }]);
+    }
+}

@@ -1,0 +1,153 @@
+//! Typed configuration from environment variables, read once per cold start.
+//! Local defaults just work; a Lambda must be given its table, bucket and secret.
+
+use std::path::PathBuf;
+
+/// Which storage engines back the ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreKind {
+    /// SQLite file + filesystem blobs under `data_dir` (moim-local's default).
+    Embedded,
+    /// DynamoDB table + S3 bucket (AWS, or emulators through the endpoints).
+    DynamoDb,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `MOIM_STORE`: `embedded` (default) or `dynamodb`.
+    pub store: StoreKind,
+    /// `MOIM_DATA_DIR`: where the embedded engine keeps its files (default `.moim`).
+    pub data_dir: PathBuf,
+    /// `TABLE_NAME` (DynamoDB).
+    pub table_name: String,
+    /// `BUCKET_NAME` (S3).
+    pub bucket_name: String,
+    /// `DYNAMODB_ENDPOINT`: e.g. DynamoDB Local; unset on AWS.
+    pub dynamodb_endpoint: Option<String>,
+    /// `S3_ENDPOINT`: e.g. moto; unset on AWS.
+    pub s3_endpoint: Option<String>,
+    /// `PUBLIC_BASE_URL`: where blobs are read from (the gateway locally, a CDN on AWS).
+    pub public_base_url: String,
+    /// `JWT_SECRET`: HMAC key; locally generated once into the data dir.
+    pub jwt_secret: Vec<u8>,
+    /// `JWT_ISSUER` (default `moim`): written to and required in every token.
+    pub jwt_issuer: String,
+    /// `COOKIE_DOMAIN`: refresh cookie domain; empty = host-only (local).
+    pub cookie_domain: Option<String>,
+    /// `COOKIE_SECURE` (default true): false only for local plain-HTTP runs.
+    pub cookie_secure: bool,
+    /// `CORS_ORIGINS`: comma-separated allowed origins.
+    pub cors_origins: Vec<String>,
+    /// `MOIM_LOCAL`: running under moim-local (relaxed CORS, outbox, no Secure).
+    pub local: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn flag(name: &str, default: bool) -> bool {
+    match var(name).as_deref() {
+        Some("1" | "true" | "yes") => true,
+        Some("0" | "false" | "no") => false,
+        _ => default,
+    }
+}
+
+pub const DEFAULT_CORS_ORIGINS: &str =
+    "https://wego.monster,https://local.wego.monster,https://local.wego.monster:3000,http://localhost:3000";
+
+/// Defaults for a moim-local run: data dir and the gateway's own base URL.
+#[derive(Debug, Clone)]
+pub struct LocalDefaults {
+    pub data_dir: PathBuf,
+    pub base_url: String,
+}
+
+impl Config {
+    /// Configuration of a deployed function (or of tests that set the variables).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::read(None)
+    }
+
+    /// Configuration under moim-local: environment first, then local defaults
+    /// (embedded store in `data_dir`, host-only cookies without `Secure`).
+    pub fn local(defaults: LocalDefaults) -> Result<Config, ConfigError> {
+        Self::read(Some(defaults))
+    }
+
+    fn read(local_defaults: Option<LocalDefaults>) -> Result<Config, ConfigError> {
+        let store = match var("MOIM_STORE").as_deref() {
+            None | Some("embedded") => StoreKind::Embedded,
+            Some("dynamodb") => StoreKind::DynamoDb,
+            Some(other) => return Err(ConfigError(format!("MOIM_STORE={other}: use embedded or dynamodb"))),
+        };
+        let local = local_defaults.is_some() || flag("MOIM_LOCAL", false);
+        let data_dir = match &local_defaults {
+            Some(d) => d.data_dir.clone(),
+            None => PathBuf::from(var("MOIM_DATA_DIR").unwrap_or_else(|| ".moim".into())),
+        };
+        let default_base = local_defaults.as_ref().map(|d| d.base_url.clone());
+        let jwt_secret = match var("JWT_SECRET") {
+            Some(s) if s.len() >= 32 => s.into_bytes(),
+            Some(_) => return Err(ConfigError("JWT_SECRET must be at least 32 characters".into())),
+            None if local || store == StoreKind::Embedded => local_secret(&data_dir)?,
+            None => return Err(ConfigError("JWT_SECRET is required".into())),
+        };
+        Ok(Config {
+            store,
+            table_name: var("TABLE_NAME").unwrap_or_else(|| "moim".into()),
+            bucket_name: var("BUCKET_NAME").unwrap_or_else(|| "moim-images".into()),
+            dynamodb_endpoint: var("DYNAMODB_ENDPOINT"),
+            s3_endpoint: var("S3_ENDPOINT"),
+            public_base_url: var("PUBLIC_BASE_URL")
+                .or(default_base)
+                .unwrap_or_else(|| "http://127.0.0.1:3000".into()),
+            jwt_secret,
+            jwt_issuer: var("JWT_ISSUER").unwrap_or_else(|| "moim".into()),
+            cookie_domain: var("COOKIE_DOMAIN"),
+            cookie_secure: flag("COOKIE_SECURE", !local),
+            cors_origins: var("CORS_ORIGINS")
+                .unwrap_or_else(|| DEFAULT_CORS_ORIGINS.into())
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            local,
+            data_dir,
+        })
+    }
+}
+
+/// The local signing key: generated once (256 random bits) into the data dir,
+/// readable only by its owner, never in the repository.
+fn local_secret(data_dir: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
+    use base64::Engine as _;
+    let path = data_dir.join("jwt-secret");
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        if s.trim().len() >= 32 {
+            return Ok(s.trim().as_bytes().to_vec());
+        }
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| ConfigError(format!("{}: {e}", data_dir.display())))?;
+    let secret = base64::engine::general_purpose::STANDARD_NO_PAD.encode(rand::random::<[u8; 32]>());
+    write_private(&path, secret.as_bytes()).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+    Ok(secret.into_bytes())
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    f.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}

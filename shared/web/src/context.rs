@@ -1,0 +1,55 @@
+//! The ports a function works with, built once per cold start from [`Config`].
+
+use std::sync::Arc;
+
+use moim_store::blob::{Blobs, FsBlobs, S3Blobs};
+use moim_store::{DynamoTable, EmbeddedTable, Table};
+
+use crate::auth::Tokens;
+use crate::config::{Config, ConfigError, StoreKind};
+
+#[derive(Clone)]
+pub struct AppContext {
+    pub table: Arc<dyn Table>,
+    pub blobs: Arc<dyn Blobs>,
+    pub config: Arc<Config>,
+    pub tokens: Arc<Tokens>,
+}
+
+impl AppContext {
+    /// Builds the ports the configuration names. SDK clients are created here,
+    /// once; nothing is called over the network.
+    pub async fn from_config(config: Config) -> Result<AppContext, ConfigError> {
+        let (table, blobs): (Arc<dyn Table>, Arc<dyn Blobs>) = match config.store {
+            StoreKind::Embedded => {
+                let table = EmbeddedTable::open(config.data_dir.join("moim.sqlite3"))
+                    .map_err(|e| ConfigError(e.to_string()))?;
+                let blobs = FsBlobs::new(
+                    config.data_dir.join("blobs"),
+                    config.public_base_url.clone(),
+                    config.jwt_secret.clone(),
+                );
+                (Arc::new(table), Arc::new(blobs))
+            }
+            StoreKind::DynamoDb => {
+                let client = moim_store::dynamo::client(config.dynamodb_endpoint.as_deref()).await;
+                let s3 = moim_store::blob::s3_client(config.s3_endpoint.as_deref()).await;
+                (
+                    Arc::new(DynamoTable::new(client, config.table_name.clone())),
+                    Arc::new(S3Blobs::new(s3, config.bucket_name.clone(), config.public_base_url.clone())),
+                )
+            }
+        };
+        Ok(Self::with_ports(config, table, blobs))
+    }
+
+    pub async fn from_env() -> Result<AppContext, ConfigError> {
+        Self::from_config(Config::from_env()?).await
+    }
+
+    /// A context over given ports (tests wrap the table, e.g. to count calls).
+    pub fn with_ports(config: Config, table: Arc<dyn Table>, blobs: Arc<dyn Blobs>) -> AppContext {
+        let tokens = Tokens::new(&config.jwt_secret, &config.jwt_issuer);
+        AppContext { table, blobs, tokens: Arc::new(tokens), config: Arc::new(config) }
+    }
+}

@@ -1,0 +1,131 @@
+//! Route keys and path matching, shared by the functions' dispatch, the
+//! catch-all 404/405 and moim-local (which reads the routes from template.yaml).
+
+/// Every HTTP route the product serves, as API Gateway route keys. A test
+/// checks this list against template.yaml and against the functions' tables.
+pub const CATALOG: &[&str] = &[
+    "POST /api/v1/auth/signup",
+    "POST /api/v1/auth/login",
+    "POST /api/v1/auth/refresh",
+    "POST /api/v1/auth/logout",
+    "DELETE /api/v1/auth/withdraw",
+    "GET /api/v1/users/me",
+    "GET /api/v1/users/{userId}",
+    "PATCH /api/v1/users/profile",
+    "PATCH /api/v1/users/notification",
+    "GET /api/v1/users/email/availability",
+    "GET /api/v1/users/nickname/availability",
+    "POST /api/v1/users/follow",
+    "DELETE /api/v1/users/unfollow",
+    "GET /api/v1/users/{userId}/follow",
+    "GET /api/v1/users/{userId}/follower",
+];
+
+/// The route key of API Gateway's catch-all route.
+pub const DEFAULT_ROUTE: &str = "$default";
+
+/// Splits a route key into (method, path pattern).
+pub fn split_key(key: &str) -> (&str, &str) {
+    key.split_once(' ').unwrap_or(("", key))
+}
+
+/// Matches a path against a pattern with `{name}` segments; returns the
+/// captured parameters, or None.
+pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let pat: Vec<&str> = pattern.trim_matches('/').split('/').collect();
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if pat.len() != segs.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (p, s) in pat.iter().zip(&segs) {
+        if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            if s.is_empty() {
+                return None;
+            }
+            params.push((name.to_string(), percent_decode(s)));
+        } else if p != s {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+/// Specificity of a pattern, as API Gateway ranks routes: literal segments win
+/// over parameters, earlier segments first.
+pub fn specificity(pattern: &str) -> Vec<u8> {
+    pattern.trim_matches('/').split('/').map(|s| if s.starts_with('{') { 0 } else { 1 }).collect()
+}
+
+/// Finds the most specific route key among `keys` for a method and path, with its
+/// parameters. `Err(true)` = the path exists under another method (405).
+pub fn resolve<'a>(
+    keys: impl IntoIterator<Item = &'a str>,
+    method: &str,
+    path: &str,
+) -> Result<(&'a str, Vec<(String, String)>), bool> {
+    let mut best: Option<(&'a str, Vec<(String, String)>)> = None;
+    let mut path_known = false;
+    for key in keys {
+        let (m, pattern) = split_key(key);
+        let Some(params) = match_path(pattern, path) else { continue };
+        path_known = true;
+        if !m.eq_ignore_ascii_case(method) && m != "ANY" {
+            continue;
+        }
+        if best.as_ref().is_none_or(|(b, _)| specificity(pattern) > specificity(split_key(b).1)) {
+            best = Some((key, params));
+        }
+    }
+    best.ok_or(path_known)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_routes_win_over_parameters() {
+        let (k, p) = resolve(CATALOG.iter().copied(), "GET", "/api/v1/users/me").unwrap();
+        assert_eq!(k, "GET /api/v1/users/me");
+        assert!(p.is_empty());
+        let (k, p) = resolve(CATALOG.iter().copied(), "GET", "/api/v1/users/12").unwrap();
+        assert_eq!(k, "GET /api/v1/users/{userId}");
+        assert_eq!(p, [("userId".to_string(), "12".to_string())]);
+        let (k, _) = resolve(CATALOG.iter().copied(), "GET", "/api/v1/users/email/availability").unwrap();
+        assert_eq!(k, "GET /api/v1/users/email/availability");
+        let (k, _) = resolve(CATALOG.iter().copied(), "GET", "/api/v1/users/7/follower").unwrap();
+        assert_eq!(k, "GET /api/v1/users/{userId}/follower");
+    }
+
+    #[test]
+    fn unknown_paths_and_methods() {
+        assert_eq!(resolve(CATALOG.iter().copied(), "GET", "/api/v1/nope").unwrap_err(), false);
+        assert_eq!(resolve(CATALOG.iter().copied(), "GET", "/api/v1/auth/login").unwrap_err(), true);
+        assert_eq!(resolve(CATALOG.iter().copied(), "DELETE", "/api/v1/users/me").unwrap_err(), true);
+    }
+
+    #[test]
+    fn parameters_are_percent_decoded() {
+        let p = match_path("/a/{x}", "/a/b%20c").unwrap();
+        assert_eq!(p[0].1, "b c");
+    }
+}
