@@ -40,7 +40,8 @@ pub struct User {
     pub email_verified: bool,
     #[serde(with = "crate::time::wire")]
     pub created_at: DateTime<Utc>,
-    #[serde(default, with = "crate::time::wire_opt")]
+    /// Absent (not null) while active: withdrawal is conditioned on "attribute absent".
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::wire_opt")]
     pub deleted_at: Option<DateTime<Utc>>,
 }
 

@@ -116,6 +116,8 @@ pub struct Session {
     pub user_id: i64,
     /// All sessions descended from one login share a family; reuse revokes it.
     pub family: String,
+    /// Absent (not null) until rotated: the rotation's condition is "attribute absent".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<String>,
     pub expires_at: i64,
 }
