@@ -1,0 +1,179 @@
+//! The local gateway itself: routes from template.yaml match the functions,
+//! every events/ file replays through `moim-local invoke`, catch-all 404/405,
+//! CORS, persistence across restarts and a clean Ctrl-C.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use moim_blackbox::{Engine, Server};
+use moim_local::template;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_moim-local");
+
+fn workspace() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+#[test]
+fn template_routes_match_the_functions_and_the_catalog() {
+    let functions = template::functions(moim_local::TEMPLATE).unwrap();
+    let mut in_template = BTreeSet::new();
+    let mut defaults = 0;
+    for f in &functions {
+        let table = moim_local::registry::routes_of(&f.binary)
+            .unwrap_or_else(|| panic!("{}: binary {} has no route table", f.logical_id, f.binary));
+        let handled: BTreeSet<&str> = table.iter().map(|r| r.key).collect();
+        let declared: BTreeSet<&str> =
+            f.routes.iter().map(String::as_str).filter(|r| *r != moim_web::routes::DEFAULT_ROUTE).collect();
+        assert_eq!(handled, declared, "{}: handler routes vs template.yaml routes", f.logical_id);
+        defaults += f.routes.iter().filter(|r| *r == moim_web::routes::DEFAULT_ROUTE).count();
+        in_template.extend(declared);
+    }
+    assert_eq!(defaults, 1, "exactly one function takes the catch-all route");
+    let catalog: BTreeSet<&str> = moim_web::routes::CATALOG.iter().copied().collect();
+    assert_eq!(in_template, catalog, "template.yaml routes vs moim_web::routes::CATALOG");
+    for (binary, _) in moim_local::registry::FUNCTIONS {
+        assert!(functions.iter().any(|f| f.binary == *binary), "{binary} is not in template.yaml");
+    }
+}
+
+/// The status each event file is expected to produce, replayed in this order on
+/// one fresh data dir. Every file in events/ must be listed.
+const EVENTS: &[(&str, u16)] = &[
+    ("auth-signup.json", 201),
+    ("auth-login.json", 200),
+    ("auth-refresh-no-cookie.json", 401),
+    ("auth-logout.json", 204),
+    ("auth-withdraw-no-token.json", 401),
+    ("auth-catch-all.json", 404),
+    ("users-me-no-token.json", 401),
+    ("users-by-id-bad-token.json", 401),
+    ("users-email-availability.json", 200),
+    ("users-nickname-availability.json", 200),
+    ("users-followers.json", 400),
+];
+
+#[test]
+fn every_event_file_replays_through_invoke() {
+    let dir = workspace().join("events");
+    let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    let listed: BTreeSet<String> = EVENTS.iter().map(|(f, _)| f.to_string()).collect();
+    assert_eq!(on_disk, listed, "events/ and this test's list differ");
+
+    let functions = template::functions(moim_local::TEMPLATE).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    for (file, status) in EVENTS {
+        let event: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
+        let route = event["routeKey"].as_str().unwrap();
+        let f = functions.iter().find(|f| f.routes.iter().any(|r| r == route)).expect("route in template");
+        let out = Command::new(BIN)
+            .args(["invoke", &f.logical_id, "-e"])
+            .arg(dir.join(file))
+            .arg("--data")
+            .arg(data.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+        let resp: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{file}: stdout is not JSON: {e}"));
+        assert_eq!(resp["statusCode"], *status, "{file}: {resp}");
+        if *status != 204 {
+            let body: Value = serde_json::from_str(resp["body"].as_str().unwrap()).unwrap();
+            assert_eq!(body["status"], *status, "{file}: body status");
+        }
+    }
+}
+
+#[test]
+fn invoke_reports_unknown_functions_and_files() {
+    let out = Command::new(BIN).args(["invoke", "NoSuchFunction", "-e", "x.json"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NoSuchFunction"));
+}
+
+#[tokio::test]
+async fn every_template_route_reaches_its_handler() {
+    let srv = Server::start(BIN, Engine::Embedded);
+    let c = srv.client();
+    for key in moim_web::routes::CATALOG {
+        let (method, pattern) = key.split_once(' ').unwrap();
+        let path = pattern.replace("{userId}", "1");
+        let r = c.send(c.request(method.parse().unwrap(), &path)).await;
+        let code = r.body["errorCode"].as_str().unwrap_or("");
+        assert!(code != "ENTITY_NOT_FOUND" && code != "METHOD_NOT_ALLOWED", "{key} fell through: {}", r.text);
+        assert!(r.status < 500, "{key}: {}", r.text);
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_in_the_error_body() {
+    let srv = Server::start(BIN, Engine::Embedded);
+    let c = srv.client();
+    c.get("/api/v1/nothing/here").await.expect(404, "ENTITY_NOT_FOUND");
+    c.get("/").await.expect(404, "ENTITY_NOT_FOUND");
+    c.get("/api/v1/groups").await.expect(404, "ENTITY_NOT_FOUND");
+    c.get("/api/v1/auth/login").await.expect(405, "METHOD_NOT_ALLOWED");
+    c.delete("/api/v1/users/me").await.expect(405, "METHOD_NOT_ALLOWED");
+    c.get("/api/v1/users/abc").await.expect(400, "INVALID_INPUT_VALUE");
+    c.get("/api/v1/users/-5").await.expect(400, "INVALID_INPUT_VALUE");
+    let r = c.get("/api/v1/nothing").await;
+    assert!(r.header("x-request-id").is_some());
+}
+
+#[tokio::test]
+async fn cors_allows_dev_origins_with_credentials_and_nothing_else() {
+    let srv = Server::start(BIN, Engine::Embedded);
+    let c = srv.client();
+    let pre = |origin: &'static str| {
+        let c = c.clone();
+        async move {
+            c.send(
+                c.request(reqwest::Method::OPTIONS, "/api/v1/auth/login")
+                    .header("origin", origin)
+                    .header("access-control-request-method", "POST")
+                    .header("access-control-request-headers", "content-type,authorization"),
+            )
+            .await
+        }
+    };
+    for origin in ["http://local.wego.monster:3001", "http://localhost:5173", "https://wego.monster"] {
+        let r = pre(origin).await;
+        assert_eq!(r.status, 204);
+        assert_eq!(r.header("access-control-allow-origin"), Some(origin));
+        assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+        assert!(r.header("access-control-allow-headers").unwrap().contains("authorization"));
+        assert!(r.header("access-control-allow-methods").unwrap().contains("PATCH"));
+    }
+    let denied = pre("https://evil.example").await;
+    assert_eq!(denied.header("access-control-allow-origin"), None);
+    let r = c.send(c.request(reqwest::Method::GET, "/api/v1/users/me").header("origin", "http://127.0.0.1:3000")).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("access-control-allow-origin"), Some("http://127.0.0.1:3000"));
+}
+
+#[tokio::test]
+async fn data_survives_a_restart_and_ctrl_c_stops_cleanly() {
+    let srv = Server::start(BIN, Engine::Embedded);
+    let (_, _, _) = srv.client().register("a@b.com", "Beemo").await;
+    let mut srv = srv.restart();
+    let r = srv
+        .client()
+        .post("/api/v1/auth/login", Some(serde_json::json!({"email": "a@b.com", "password": "password1!"})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Tokens issued before the restart stay valid: the key is kept in the data dir.
+    let token = r.data()["accessToken"].as_str().unwrap().to_string();
+    let mut srv2 = {
+        let status = srv.interrupt().expect("exits on SIGINT");
+        assert!(status.success(), "clean exit: {status:?}");
+        srv.restart()
+    };
+    assert_eq!(srv2.client().with_token(&token).get("/api/v1/users/me").await.status, 200);
+    assert!(srv2.interrupt().unwrap().success());
+    let log = srv2.log.lock().unwrap().join("\n");
+    assert!(log.contains("\"request_id\""), "JSON request logs: {log}");
+}
