@@ -305,3 +305,5 @@ impl Client {
         (self.with_token(&token), id, r.refresh_cookie().expect("refresh cookie"))
     }
 }
+
+pub mod counting;
