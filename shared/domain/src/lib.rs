@@ -2,6 +2,8 @@
 //! Storage and HTTP live elsewhere; everything here is plain data in, data out.
 
 pub mod error;
+pub mod group;
+pub mod group_input;
 pub mod notification;
 pub mod time;
 pub mod user;
