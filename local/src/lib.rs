@@ -20,6 +20,21 @@ use moim_web::AppContext;
 /// The template compiled into this binary (the workspace's template.yaml).
 pub const TEMPLATE: &str = moim_store::schema::TEMPLATE_YAML;
 
+/// The server's default group images, seeded into the blob store at start.
+const DEFAULT_IMAGES: [(&str, &[u8]); 2] = [
+    (moim_groups::DEFAULT_CARD_KEY, include_bytes!("../../assets/defaults/group_440x240.webp")),
+    (moim_groups::DEFAULT_THUMB_KEY, include_bytes!("../../assets/defaults/group_100x100.webp")),
+];
+
+async fn seed_default_images(blobs: &dyn moim_store::Blobs) -> Result<(), String> {
+    for (key, bytes) in DEFAULT_IMAGES {
+        if blobs.get(key).await.map_err(|e| e.to_string())?.is_none() {
+            blobs.put(key, bytes.to_vec(), "image/webp").await.map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
 /// Builds the context of a local run. Embedded: SQLite + files in `data_dir`.
 /// DynamoDB with an endpoint (the emulator): the table and bucket are created
 /// from template.yaml when missing.
@@ -29,6 +44,7 @@ pub async fn context(data_dir: PathBuf, base_url: String) -> Result<(Arc<AppCont
         StoreKind::Embedded => {
             let table = EmbeddedTable::open(data_dir.join("moim.sqlite3")).map_err(|e| e.to_string())?;
             let blobs = FsBlobs::new(data_dir.join("blobs"), config.public_base_url.clone(), config.jwt_secret.clone());
+            seed_default_images(&blobs).await?;
             let ctx = AppContext::with_ports(config, Arc::new(table), Arc::new(blobs.clone()));
             Ok((Arc::new(ctx), Some(blobs)))
         }
@@ -46,6 +62,9 @@ pub async fn context(data_dir: PathBuf, base_url: String) -> Result<(Arc<AppCont
                 S3Blobs::new(s3, config.bucket_name.clone(), "").ensure_bucket().await.map_err(|e| e.to_string())?;
             }
             let ctx = AppContext::from_config(config).await.map_err(|e| e.to_string())?;
+            if ctx.config.s3_endpoint.is_some() {
+                seed_default_images(&*ctx.blobs).await?;
+            }
             Ok((Arc::new(ctx), None))
         }
     }

@@ -4,6 +4,7 @@
 pub mod blob;
 pub mod dynamo;
 pub mod embedded;
+pub mod groups;
 pub mod keys;
 pub mod notifications;
 pub mod schema;

@@ -34,5 +34,13 @@ pub fn new_item(
     );
     item.insert(GSI1PK.into(), keys::notifications_gsi(receiver).into());
     item.insert(GSI1SK.into(), keys::pad(id).into());
+    // Sparse "unread" index: present until read, so counting and read-all touch only unread ones.
+    item.insert(GSI2PK.into(), unread_gsi(receiver).into());
+    item.insert(GSI2SK.into(), keys::pad(id).into());
     item
+}
+
+/// GSI2 partition of a user's unread notifications.
+pub fn unread_gsi(user_id: i64) -> String {
+    format!("UNREAD#{user_id}")
 }

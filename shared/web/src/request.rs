@@ -60,6 +60,15 @@ impl Req {
         self.inner.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_string)
     }
 
+    /// Every value of a repeatable query parameter (`?a=1&a=2`), in order.
+    pub fn query_all(&self, name: &str) -> Vec<String> {
+        self.inner
+            .query_string_parameters_ref()
+            .and_then(|q| q.all(name))
+            .map(|v| v.into_iter().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
     /// A required query parameter: missing or blank is NOT_FOUND_PARAMETER.
     pub fn query_required(&self, name: &str) -> ApiResult<String> {
         self.query(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| {

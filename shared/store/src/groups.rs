@@ -1,0 +1,214 @@
+//! Items and write sets of the group aggregate. A group's META item and its
+//! memberships share the partition `GROUP#<id>`, so one query reads the whole
+//! state; every change is one transaction conditioned on the META `version`.
+
+use chrono::{DateTime, Utc};
+use moim_domain::group::{Group, GroupState, Membership};
+use serde_json::{json, Value};
+
+use crate::keys;
+use crate::table::*;
+use crate::users::{from_item, to_item};
+
+pub const META: &str = "META";
+pub const MEMBER_PREFIX: &str = "MEMBER#";
+/// GSI1 partition of every group, newest id first (see docs/DATA_MODEL.md on sharding it).
+pub const LISTING: &str = "GROUPS";
+
+pub fn group_pk(id: i64) -> String {
+    format!("GROUP#{id}")
+}
+pub fn meta_key(id: i64) -> Key {
+    Key::new(group_pk(id), META)
+}
+pub fn member_key(group_id: i64, user_id: i64) -> Key {
+    Key::new(group_pk(group_id), format!("{MEMBER_PREFIX}{user_id}"))
+}
+/// GSI2 partition of the groups a user hosts.
+pub fn hosted_gsi(user_id: i64) -> String {
+    format!("HOST#{user_id}")
+}
+/// GSI2 partition of a user's memberships.
+pub fn memberships_gsi(user_id: i64) -> String {
+    format!("MEMBER#{user_id}")
+}
+pub fn cooldown_key(user_id: i64) -> Key {
+    Key::new(keys::user_pk(user_id), "COOLDOWN#GROUP_CREATE")
+}
+pub fn room_key(room_id: i64) -> Key {
+    Key::new(format!("ROOM#{room_id}"), META)
+}
+
+pub fn meta_item(g: &Group) -> Item {
+    let mut item = to_item(&meta_key(g.id), g);
+    item.insert(GSI1PK.into(), LISTING.into());
+    item.insert(GSI1SK.into(), keys::pad(g.id).into());
+    item.insert(GSI2PK.into(), hosted_gsi(g.host.user_id).into());
+    item.insert(GSI2SK.into(), keys::pad(g.id).into());
+    item
+}
+
+pub fn member_item(m: &Membership) -> Item {
+    let mut item = to_item(&member_key(m.group_id, m.user_id()), m);
+    item.insert(GSI2PK.into(), memberships_gsi(m.user_id()).into());
+    item.insert(GSI2SK.into(), keys::pad(m.group_id).into());
+    item.insert("status".into(), json!(m.status));
+    item
+}
+
+/// The whole aggregate in one query (more pages only past 100 memberships).
+pub async fn read_state(t: &dyn Table, id: i64) -> Result<Option<GroupState>, StoreError> {
+    let mut group = None;
+    let mut members = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = t.query(Query::table(group_pk(id)).limit(100).cursor(cursor)).await?;
+        for item in page.items {
+            match item.get(SK).and_then(Value::as_str) {
+                Some(META) => group = Some(from_item::<Group>(item)?),
+                Some(sk) if sk.starts_with(MEMBER_PREFIX) => members.push(from_item::<Membership>(item)?),
+                _ => {}
+            }
+        }
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(group.map(|group| GroupState { group, members }))
+}
+
+pub async fn get_group(t: &dyn Table, id: i64) -> Result<Option<Group>, StoreError> {
+    t.get(&meta_key(id)).await?.map(from_item).transpose()
+}
+
+/// Index of the cooldown op in [`create`]: its failure is the 429.
+pub const CREATE_COOLDOWN_OP: usize = 0;
+
+/// A new group: the cooldown (absent or expired), META, the host's membership,
+/// the group chat room, the host's counters and the notifications, all or nothing.
+pub fn create(g: &Group, host: &Membership, now: DateTime<Utc>, cooldown_secs: i64, notifications: Vec<Item>) -> Vec<WriteOp> {
+    let cooldown = to_item(&cooldown_key(g.host.user_id), &json!({ EXPIRES_AT: now.timestamp() + cooldown_secs }));
+    let room = to_item(
+        &room_key(g.chat_room_id),
+        &json!({ "roomId": g.chat_room_id, "type": "GROUP", "groupId": g.id, "ownerId": g.host.user_id }),
+    );
+    let mut ops = vec![
+        WriteOp::put(cooldown).when(Cond::AbsentOrExpired { now: now.timestamp() }),
+        WriteOp::put_new(meta_item(g)),
+        WriteOp::put_new(member_item(host)),
+        WriteOp::put_new(room),
+        WriteOp::update(keys::user(g.host.user_id), Update::new().add("groupCreatedCnt", 1).add("groupJoinedCnt", 1))
+            .when(Cond::Exists),
+    ];
+    ops.extend(notifications.into_iter().map(WriteOp::put_new));
+    ops
+}
+
+/// Index of the META op in [`write_outcome`]: its failure means a concurrent change.
+pub const OUTCOME_META_OP: usize = 0;
+
+/// Writes a new group state read at `read_version`: META (version + 1, only if
+/// still at `read_version`), the changed memberships, counters of users who
+/// became ATTEND, and the notifications.
+pub fn write_outcome(
+    group: &Group,
+    read_version: i64,
+    changed: &[Membership],
+    joined: &[i64],
+    notifications: Vec<Item>,
+) -> Vec<WriteOp> {
+    let mut g = group.clone();
+    g.version = read_version + 1;
+    let mut ops = vec![WriteOp::put(meta_item(&g)).when(Cond::equals("version", read_version))];
+    ops.extend(changed.iter().map(|m| WriteOp::put(member_item(m))));
+    ops.extend(
+        joined.iter().map(|u| WriteOp::update(keys::user(*u), Update::new().add("groupJoinedCnt", 1)).when(Cond::Exists)),
+    );
+    ops.extend(notifications.into_iter().map(WriteOp::put_new));
+    ops
+}
+
+/// Deleting a group: the first transaction removes META (at the read version),
+/// the room, the host counter and stores the notifications; memberships follow
+/// in further transactions (a group without META is already gone for readers).
+pub fn delete(state: &GroupState, notifications: Vec<Item>) -> (Vec<WriteOp>, Vec<WriteOp>) {
+    let g = &state.group;
+    let mut first = vec![
+        WriteOp::delete(meta_key(g.id)).when(Cond::equals("version", g.version)),
+        WriteOp::delete(room_key(g.chat_room_id)),
+        WriteOp::update(keys::user(g.host.user_id), Update::new().add("groupCreatedCnt", -1)).when(Cond::Exists),
+    ];
+    first.extend(notifications.into_iter().map(WriteOp::put_new));
+    let members: Vec<WriteOp> =
+        state.members.iter().map(|m| WriteOp::delete(member_key(g.id, m.user_id()))).collect();
+    // Keep the first transaction within DynamoDB's limit; the rest goes after.
+    let room = MAX_TRANSACT_OPS - first.len();
+    let split = members.len().min(room);
+    let mut members = members;
+    let rest = members.split_off(split);
+    first.extend(members);
+    (first, rest)
+}
+
+/// Pages through groups newest first (ids below `before`), keeping those `keep`
+/// accepts, until `size` are found, the listing ends, or `budget` items were read.
+/// Returns the page and the id to continue from (None when the listing ended).
+pub async fn scan_listing(
+    t: &dyn Table,
+    partition: Query,
+    before: Option<i64>,
+    size: usize,
+    budget: usize,
+    mut keep: impl FnMut(&Group) -> bool,
+) -> Result<(Vec<Group>, Option<i64>), StoreError> {
+    let mut q = partition.backward();
+    if let Some(b) = before {
+        q = q.sk(SkCond::Between(keys::pad(0), keys::pad(b.saturating_sub(1).max(0))));
+    }
+    let mut out = Vec::new();
+    let mut read = 0;
+    let mut cursor = None;
+    loop {
+        let chunk = (size + 1 - out.len()).clamp(10, 100);
+        let page = t.query(q.clone().limit(chunk).cursor(cursor)).await?;
+        let mut last_id = None;
+        for item in page.items {
+            read += 1;
+            let g: Group = from_item(item)?;
+            last_id = Some(g.id);
+            if keep(&g) {
+                out.push(g);
+                // One match past the page proves more follow.
+                if out.len() > size {
+                    out.truncate(size);
+                    let next = out.last().map(|g| g.id);
+                    return Ok((out, next));
+                }
+            }
+        }
+        match page.cursor {
+            None => return Ok((out, None)),
+            // Budget spent: a short page, resumable after the last item read.
+            Some(_) if read >= budget => return Ok((out, last_id)),
+            Some(c) => cursor = Some(c),
+        }
+    }
+}
+
+/// A user's memberships newest group first (ids below `before`), one page.
+pub async fn memberships_page(
+    t: &dyn Table,
+    user_id: i64,
+    before: Option<i64>,
+    limit: usize,
+    cursor: Option<String>,
+) -> Result<(Vec<Membership>, Option<String>), StoreError> {
+    let mut q = Query::gsi2(memberships_gsi(user_id)).backward().limit(limit).cursor(cursor);
+    if let Some(b) = before {
+        q = q.sk(SkCond::Between(keys::pad(0), keys::pad(b.saturating_sub(1).max(0))));
+    }
+    let page = t.query(q).await?;
+    let ms = page.items.into_iter().map(from_item).collect::<Result<Vec<Membership>, _>>()?;
+    Ok((ms, page.cursor))
+}
