@@ -98,15 +98,17 @@ impl Config {
             None if local || store == StoreKind::Embedded => local_secret(&data_dir)?,
             None => return Err(ConfigError("JWT_SECRET is required".into())),
         };
+        let public_base_url = var("PUBLIC_BASE_URL")
+            .or_else(|| s3_public_base(&store))
+            .or(default_base)
+            .unwrap_or_else(|| "http://127.0.0.1:3000".into());
         Ok(Config {
             store,
+            public_base_url,
             table_name: var("TABLE_NAME").unwrap_or_else(|| "moim".into()),
             bucket_name: var("BUCKET_NAME").unwrap_or_else(|| "moim-images".into()),
             dynamodb_endpoint: var("DYNAMODB_ENDPOINT"),
             s3_endpoint: var("S3_ENDPOINT"),
-            public_base_url: var("PUBLIC_BASE_URL")
-                .or(default_base)
-                .unwrap_or_else(|| "http://127.0.0.1:3000".into()),
             jwt_secret,
             jwt_issuer: var("JWT_ISSUER").unwrap_or_else(|| "moim".into()),
             cookie_domain: var("COOKIE_DOMAIN"),
@@ -121,6 +123,16 @@ impl Config {
             data_dir,
         })
     }
+}
+
+/// With an S3 endpoint (moto), objects are read path-style from the endpoint.
+fn s3_public_base(store: &StoreKind) -> Option<String> {
+    if *store != StoreKind::DynamoDb {
+        return None;
+    }
+    let endpoint = var("S3_ENDPOINT")?;
+    let bucket = var("BUCKET_NAME").unwrap_or_else(|| "moim-images".into());
+    Some(format!("{}/{bucket}", endpoint.trim_end_matches('/')))
 }
 
 /// The local signing key: generated once (256 random bits) into the data dir,
