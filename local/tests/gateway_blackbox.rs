@@ -52,6 +52,14 @@ const EVENTS: &[(&str, u16)] = &[
     ("users-email-availability.json", 200),
     ("users-nickname-availability.json", 200),
     ("users-followers.json", 400),
+    ("groups-list.json", 200),
+    ("groups-detail-not-found.json", 404),
+    ("groups-create-no-token.json", 401),
+    ("groups-my-no-token.json", 401),
+    ("groups-attend-bad-id.json", 401),
+    ("groups-kick-no-token.json", 401),
+    ("notifications-list-no-token.json", 401),
+    ("notifications-unread-count-no-token.json", 401),
 ];
 
 #[test]
@@ -101,7 +109,7 @@ async fn every_template_route_reaches_its_handler() {
     let c = srv.client();
     for key in moim_web::routes::CATALOG {
         let (method, pattern) = key.split_once(' ').unwrap();
-        let path = pattern.replace("{userId}", "1");
+        let path = pattern.replace("{userId}", "1").replace("{groupId}", "1").replace("{targetUserId}", "2").replace("{id}", "1");
         let r = c.send(c.request(method.parse().unwrap(), &path)).await;
         let code = r.body["errorCode"].as_str().unwrap_or("");
         assert!(code != "ENTITY_NOT_FOUND" && code != "METHOD_NOT_ALLOWED", "{key} fell through: {}", r.text);
@@ -116,6 +124,7 @@ async fn unknown_routes_and_methods_answer_in_the_error_body() {
     c.get("/api/v1/nothing/here").await.expect(404, "ENTITY_NOT_FOUND");
     c.get("/").await.expect(404, "ENTITY_NOT_FOUND");
     c.get("/api/v1/groups").await.expect(404, "ENTITY_NOT_FOUND");
+    c.put("/api/v2/groups/1").await.expect(405, "METHOD_NOT_ALLOWED");
     c.get("/api/v1/auth/login").await.expect(405, "METHOD_NOT_ALLOWED");
     c.delete("/api/v1/users/me").await.expect(405, "METHOD_NOT_ALLOWED");
     c.get("/api/v1/users/abc").await.expect(400, "INVALID_INPUT_VALUE");

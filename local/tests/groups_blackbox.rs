@@ -441,3 +441,45 @@ async fn notifications_rest() {
         assert!(host.get("/api/v1/notifications").await.data()["notifications"].as_array().unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn list_paging_under_concurrent_inserts_has_no_duplicates_or_gaps() {
+    for engine in engines() {
+        let srv = Server::start(BIN, engine);
+        let c = srv.client();
+        let hosts = users(&c, "h", 24).await;
+        let mut existing = Vec::new();
+        for (h, _) in &hosts[..12] {
+            existing.push(create(h, "기존 모임", 4, "FREE").await);
+        }
+        // New groups arrive while a reader pages through the list.
+        let writers: Vec<_> = hosts[12..]
+            .iter()
+            .map(|(h, _)| {
+                let h = h.clone();
+                tokio::spawn(async move { create(&h, "새 모임", 4, "FREE").await })
+            })
+            .collect();
+        let mut seen = Vec::new();
+        let mut cursor: Option<i64> = None;
+        loop {
+            let q = match cursor {
+                Some(cur) => format!("/api/v2/groups?size=2&cursor={cur}"),
+                None => "/api/v2/groups?size=2".to_string(),
+            };
+            let r = c.get(&q).await;
+            seen.extend(r.data()["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()));
+            match r.data()["nextCursor"].as_i64() {
+                Some(n) => cursor = Some(n),
+                None => break,
+            }
+        }
+        futures::future::join_all(writers).await;
+        let unique: std::collections::HashSet<i64> = seen.iter().copied().collect();
+        assert_eq!(unique.len(), seen.len(), "{engine:?}: duplicates in {seen:?}");
+        assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
+        for id in &existing {
+            assert!(unique.contains(id), "{engine:?}: group {id} that existed before paging was skipped");
+        }
+    }
+}

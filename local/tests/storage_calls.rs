@@ -3,63 +3,9 @@
 //! adds a call fails here; update the budget, docs/DATA_MODEL.md and
 //! bench/REPORT.md together.
 
-use std::sync::Arc;
+mod common;
 
-use moim_blackbox::counting::{CountingTable, Counts};
-use moim_local::event::{build, HttpRequest};
-use moim_store::blob::FsBlobs;
-use moim_store::EmbeddedTable;
-use moim_web::config::{Config, LocalDefaults};
-use moim_web::{AppContext, Route};
-use serde_json::Value;
-
-struct Rig {
-    ctx: Arc<AppContext>,
-    counts: Arc<Counts>,
-    _dir: tempfile::TempDir,
-}
-
-fn rig() -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config::local(LocalDefaults { data_dir: dir.path().to_path_buf(), base_url: "http://127.0.0.1:3000".into() }).unwrap();
-    let counts = Arc::new(Counts::default());
-    let table = CountingTable { inner: Arc::new(EmbeddedTable::open(dir.path().join("t.sqlite3")).unwrap()), counts: counts.clone() };
-    let blobs = FsBlobs::new(dir.path().join("blobs"), "http://127.0.0.1:3000", b"k".to_vec());
-    let ctx = AppContext::with_ports(config, Arc::new(table), Arc::new(blobs));
-    Rig { ctx: Arc::new(ctx), counts, _dir: dir }
-}
-
-impl Rig {
-    /// Runs one request through the function that serves `route` and returns
-    /// (status, body, set-cookie values, (gets, queries, transacts)).
-    async fn call(
-        &self,
-        routes: &'static [Route],
-        route: &str,
-        path: &str,
-        query: &str,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> (u64, Value, Vec<String>, (usize, usize, usize)) {
-        let mut h = http::HeaderMap::new();
-        for (k, v) in headers {
-            h.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
-        }
-        if !body.is_empty() {
-            h.insert("content-type", "application/json".parse().unwrap());
-        }
-        let method = route.split(' ').next().unwrap();
-        let pattern = route.split(' ').nth(1).unwrap();
-        let params = moim_web::routes::match_path(pattern, path).unwrap();
-        let req = HttpRequest { method, path, raw_query: query, headers: &h, body: body.as_bytes(), source_ip: "127.0.0.1".into() };
-        self.counts.take();
-        let out = moim_local::invoke::invoke(&self.ctx, routes, build(&req, route, &params, "rid")).await.unwrap();
-        let calls = self.counts.take();
-        let body = out["body"].as_str().and_then(|b| serde_json::from_str(b).ok()).unwrap_or(Value::Null);
-        let cookies = out["cookies"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
-        (out["statusCode"].as_u64().unwrap(), body, cookies, calls)
-    }
-}
+use common::rig;
 
 fn cookie_value(cookies: &[String]) -> String {
     cookies[0].strip_prefix("refreshToken=").unwrap().split(';').next().unwrap().to_string()
@@ -99,4 +45,38 @@ async fn auth_and_users_endpoints_stay_within_their_storage_budget() {
 
     let (s, _, _, calls) = r.call(auth, "POST /api/v1/auth/logout", "/api/v1/auth/logout", "", &[], "").await;
     assert_eq!((s, calls), (204, (0, 0, 0)), "logout without a cookie touches nothing");
+}
+
+#[tokio::test]
+async fn group_endpoints_stay_within_their_storage_budget() {
+    let r = rig();
+    let (auth, groups) = (moim_auth::ROUTES, moim_groups::ROUTES);
+    let mut tokens = Vec::new();
+    for (email, nick) in [("h@b.com", "Host"), ("m@b.com", "Member")] {
+        let body = format!(r#"{{"email":"{email}","password":"password1!","nickName":"{nick}"}}"#);
+        r.call(auth, "POST /api/v1/auth/signup", "/api/v1/auth/signup", "", &[], &body).await;
+        let login = format!(r#"{{"email":"{email}","password":"password1!"}}"#);
+        let (_, b, _, _) = r.call(auth, "POST /api/v1/auth/login", "/api/v1/auth/login", "", &[], &login).await;
+        tokens.push(format!("Bearer {}", b["data"]["accessToken"].as_str().unwrap()));
+    }
+    let host = [("authorization", tokens[0].as_str())];
+    let member = [("authorization", tokens[1].as_str())];
+    let start = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%S").to_string();
+    let body = format!(
+        r#"{{"title":"t","location":"l","startTime":"{start}","description":"d","maxParticipants":4,"joinPolicy":"FREE"}}"#
+    );
+    let (s, b, _, calls) = r.call(groups, "POST /api/v2/groups/create", "/api/v2/groups/create", "", &host, &body).await;
+    assert_eq!((s, calls), (201, (2, 1, 1)), "create: auth, cooldown pre-check, followers, one transact");
+    let id = b["data"]["id"].as_i64().unwrap();
+    let path = format!("/api/v2/groups/{id}");
+
+    let (s, _, _, calls) = r.call(groups, "GET /api/v2/groups/{groupId}", &path, "", &[], "").await;
+    assert_eq!((s, calls), (200, (0, 1, 0)), "detail: one query");
+
+    let attend = format!("{path}/attend");
+    let (s, _, _, calls) = r.call(groups, "POST /api/v2/groups/{groupId}/attend", &attend, "", &member, "").await;
+    assert_eq!((s, calls), (200, (1, 1, 1)), "attend: auth, one query, one transact");
+
+    let (s, _, _, calls) = r.call(groups, "GET /api/v2/groups", "/api/v2/groups", "", &[], "").await;
+    assert_eq!((s, calls), (200, (0, 1, 0)), "list page: one GSI query");
 }

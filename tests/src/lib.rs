@@ -260,6 +260,10 @@ impl Client {
         self.send(self.request(reqwest::Method::GET, path)).await
     }
 
+    pub async fn put(&self, path: &str) -> Resp {
+        self.send(self.request(reqwest::Method::PUT, path)).await
+    }
+
     pub async fn delete(&self, path: &str) -> Resp {
         self.send(self.request(reqwest::Method::DELETE, path)).await
     }
@@ -307,3 +311,4 @@ impl Client {
 }
 
 pub mod counting;
+pub mod faults;
