@@ -36,9 +36,12 @@ done
 
 mkdir -p bench/results
 log "hyperfine: warmup 3, $RUNS runs per event, no shell (-N), data dir $DATA"
-cmds=()
-for ev in "${EVENTS[@]}"; do cmds+=("$BIN invoke UsersFunction -e $ev --data $DATA"); done
-hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$OUT" "${cmds[@]}"
+cmds=(); names=()
+for ev in "${EVENTS[@]}"; do
+  cmds+=("$BIN invoke UsersFunction -e $ev --data $DATA")
+  names+=(-n "invoke UsersFunction $(basename "$ev")")   # stable names: no temp paths in the report
+done
+hyperfine -N --warmup 3 --runs "$RUNS" "${names[@]}" --export-markdown "$OUT" "${cmds[@]}"
 
 {
   echo
