@@ -88,6 +88,32 @@ fn notification_items(outcome: &Outcome, actor: &User, now: DateTime<Utc>) -> Ve
         .collect()
 }
 
+/// Runs one optimistic attempt until it commits: an attempt returns `Ok(None)`
+/// when its transaction lost a race (condition failed or conflict) and is then
+/// retried after a jittered pause, at most WRITE_ATTEMPTS times in all.
+async fn with_retries<T, F, Fut>(mut attempt: F) -> ApiResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Option<T>>>,
+{
+    for n in 0..WRITE_ATTEMPTS {
+        if let Some(done) = attempt().await? {
+            return Ok(done);
+        }
+        backoff(n).await;
+    }
+    Err(ErrorCode::DATA_INTEGRITY_VIOLATION.into())
+}
+
+/// Maps a transaction result for [`with_retries`]: a lost race is `None`.
+fn committed(r: Result<(), StoreError>) -> ApiResult<Option<()>> {
+    match r {
+        Ok(()) => Ok(Some(())),
+        Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Reads the group, lets the domain decide, writes the outcome at the version
 /// read; on a lost race it reads again (bounded). Returns the outcome written.
 async fn mutate(
@@ -96,7 +122,7 @@ async fn mutate(
     actor: &User,
     decide: impl Fn(&GroupState, DateTime<Utc>) -> Result<Outcome, DomainError>,
 ) -> ApiResult<(Outcome, DateTime<Utc>)> {
-    for attempt in 0..WRITE_ATTEMPTS {
+    with_retries(|| async {
         let state = load(&*ctx.table, group_id).await?;
         let now = Utc::now();
         let outcome = decide(&state, now)?;
@@ -107,14 +133,9 @@ async fn mutate(
             &outcome.joined,
             notification_items(&outcome, actor, now),
         );
-        match ctx.table.transact(ops).await {
-            Ok(()) => return Ok((outcome, now)),
-            // Lost the race for the version (or an id clash): read again.
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => backoff(attempt).await,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ErrorCode::DATA_INTEGRITY_VIOLATION.into())
+        Ok(committed(ctx.table.transact(ops).await)?.map(|()| (outcome, now)))
+    })
+    .await
 }
 
 // ------------------------------------------------------------------ create
@@ -374,39 +395,34 @@ async fn update(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let body: Value = req.json()?;
     let id = req.path_id("groupId")?;
     let patch = parse_patch(&body)?;
-    for attempt in 0..WRITE_ATTEMPTS {
+    with_retries(|| async {
         let state = load(&*ctx.table, id).await?;
         let now = Utc::now();
         let updated = state.update(caller.id(), &patch, now)?;
+        let mut group = updated.group;
         if let Some(images) = &updated.images {
             let current: Vec<String> = state.group.images.iter().map(|i| i.image_key.clone()).collect();
             check_new_image_keys(images, &current)?;
-        }
-        let mut group = updated.group;
-        if let Some(images) = &updated.images {
             // Only keys already on the group can be here: keep them in the requested order.
-            let mut kept = Vec::new();
-            for (i, r) in images.iter().enumerate() {
-                if let Some(img) = state.group.images.iter().find(|x| x.image_key == r.image_key) {
-                    kept.push(moim_domain::group::GroupImage { sort_order: i as i64, ..img.clone() });
-                }
-            }
-            group.images = kept;
+            group.images = images
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| {
+                    let img = state.group.images.iter().find(|x| x.image_key == r.image_key)?;
+                    Some(moim_domain::group::GroupImage { sort_order: i as i64, ..img.clone() })
+                })
+                .collect();
         }
         let ops = repo::write_outcome(&group, state.group.version, &[], &[], vec![]);
-        match ctx.table.transact(ops).await {
-            Ok(()) => return Ok(Reply::ok(views::updated(&group, now))),
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => backoff(attempt).await,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ErrorCode::DATA_INTEGRITY_VIOLATION.into())
+        Ok(committed(ctx.table.transact(ops).await)?.map(|()| Reply::ok(views::updated(&group, now))))
+    })
+    .await
 }
 
 async fn delete(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let caller = req.auth(ctx).await?;
     let id = req.path_id("groupId")?;
-    for attempt in 0..WRITE_ATTEMPTS {
+    let (rest, _) = with_retries(|| async {
         let state = load(&*ctx.table, id).await?;
         if !state.is_host(caller.id()) {
             return Err(ErrorCode::GROUP_ONLY_HOST_CAN_UPDATE.into());
@@ -420,18 +436,14 @@ async fn delete(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
             .map(|m| notifications::new_item(keys::next_id(), m.user_id(), NotificationType::GroupDelete, &caller.user, Some((g.id, &g.title)), now))
             .collect();
         let (first, rest) = repo::delete(&state, notes);
-        match ctx.table.transact(first).await {
-            Ok(()) => {
-                for chunk in rest.chunks(moim_store::table::MAX_TRANSACT_OPS) {
-                    ctx.table.transact(chunk.to_vec()).await?;
-                }
-                return Ok(Reply::no_content());
-            }
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => backoff(attempt).await,
-            Err(e) => return Err(e.into()),
-        }
+        Ok(committed(ctx.table.transact(first).await)?.map(|()| (rest, ())))
+    })
+    .await?;
+    // The group is gone for readers; its remaining memberships follow.
+    for chunk in rest.chunks(moim_store::table::MAX_TRANSACT_OPS) {
+        ctx.table.transact(chunk.to_vec()).await?;
     }
-    Err(ErrorCode::DATA_INTEGRITY_VIOLATION.into())
+    Ok(Reply::no_content())
 }
 
 // ------------------------------------------------------------------ attendance
