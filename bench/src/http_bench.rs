@@ -85,7 +85,9 @@ async fn hello_server() -> String {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<u64>().ok());
+    let arg = |name: &str| {
+        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<u64>().ok())
+    };
     let secs = arg("--secs").unwrap_or(8);
     let concurrency = arg("--concurrency").unwrap_or(16) as usize;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
@@ -152,7 +154,11 @@ async fn main() {
             load("POST attend / left (alternating, one group per worker)", secs, concurrency, move |w, i| {
                 let (m, g) = (ms[w].clone(), gs[w]);
                 async move {
-                    let path = if i % 2 == 0 { format!("/api/v2/groups/{g}/attend") } else { format!("/api/v2/groups/{g}/left") };
+                    let path = if i % 2 == 0 {
+                        format!("/api/v2/groups/{g}/attend")
+                    } else {
+                        format!("/api/v2/groups/{g}/left")
+                    };
                     m.post(&path, None).await.status == 200
                 }
             })

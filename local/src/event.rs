@@ -106,9 +106,12 @@ pub fn build(req: &HttpRequest, route_key: &str, path_params: &[(String, String)
     event
 }
 
+/// Status, headers and body of an HTTP response.
+pub type ResponseParts = (u16, Vec<(String, String)>, Vec<u8>);
+
 /// Turns the API Gateway response JSON back into HTTP parts: status, headers
 /// (cookies as `set-cookie`) and the decoded body.
-pub fn response_parts(v: &Value) -> Result<(u16, Vec<(String, String)>, Vec<u8>), String> {
+pub fn response_parts(v: &Value) -> Result<ResponseParts, String> {
     let status = v.get("statusCode").and_then(Value::as_u64).ok_or("response without statusCode")? as u16;
     let mut headers = Vec::new();
     if let Some(h) = v.get("headers").and_then(Value::as_object) {

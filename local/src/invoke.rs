@@ -12,7 +12,8 @@ use moim_web::{AppContext, Route};
 use serde_json::Value;
 
 pub async fn invoke(ctx: &Arc<AppContext>, routes: &'static [Route], event: Value) -> Result<Value, String> {
-    let request: LambdaRequest = serde_json::from_value(event).map_err(|e| format!("not an API Gateway HTTP event: {e}"))?;
+    let request: LambdaRequest =
+        serde_json::from_value(event).map_err(|e| format!("not an API Gateway HTTP event: {e}"))?;
     let ctx = ctx.clone();
     let mut adapter = Adapter::from(lambda_http::service_fn(move |req: lambda_http::Request| {
         let ctx = ctx.clone();
@@ -20,6 +21,7 @@ pub async fn invoke(ctx: &Arc<AppContext>, routes: &'static [Route], event: Valu
     }));
     let mut lambda_ctx = Context::default();
     lambda_ctx.request_id = uuid::Uuid::new_v4().to_string();
-    let response = adapter.call(LambdaEvent::new(request, lambda_ctx)).await.map_err(|e: Infallible| -> String { match e {} })?;
+    let response =
+        adapter.call(LambdaEvent::new(request, lambda_ctx)).await.map_err(|e: Infallible| -> String { match e {} })?;
     serde_json::to_value(response).map_err(|e| e.to_string())
 }

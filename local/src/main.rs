@@ -88,7 +88,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let gateway = Arc::new(serve::Gateway::new(ctx, &functions, fs)?);
             println!("moim-local listening on {url}");
             println!("store: {store}");
-            println!("routes: {} from template.yaml; Ctrl-C stops", functions.iter().map(|f| f.routes.len()).sum::<usize>());
+            println!(
+                "routes: {} from template.yaml; Ctrl-C stops",
+                functions.iter().map(|f| f.routes.len()).sum::<usize>()
+            );
             serve::serve(gateway, listener).await.map_err(|e| e.to_string())
         }
     }

@@ -51,7 +51,11 @@ impl Gateway {
         let origin = req.headers().get(http::header::ORIGIN).cloned();
         let cors_origin = origin.filter(|o| o.to_str().is_ok_and(|o| allowed_origin(o, &self.ctx.config.cors_origins)));
         if req.method() == Method::OPTIONS && req.headers().contains_key(http::header::ACCESS_CONTROL_REQUEST_METHOD) {
-            return with_cors(Response::builder().status(204).body(Body::empty()).unwrap_or_default(), &cors_origin, true);
+            return with_cors(
+                Response::builder().status(204).body(Body::empty()).unwrap_or_default(),
+                &cors_origin,
+                true,
+            );
         }
         let response = self.route(peer, req).await;
         with_cors(response, &cors_origin, false)
@@ -115,7 +119,11 @@ fn error_response(err: ApiError, path: &str) -> Response {
 /// GET serves a stored blob; PUT accepts a presigned upload (the local S3).
 async fn blob(fs: &FsBlobs, parts: &http::request::Parts, key: &str, body: Vec<u8>) -> Response {
     let plain = |status: u16, msg: &str| {
-        Response::builder().status(status).header("content-type", "text/plain").body(Body::from(msg.to_string())).unwrap_or_default()
+        Response::builder()
+            .status(status)
+            .header("content-type", "text/plain")
+            .body(Body::from(msg.to_string()))
+            .unwrap_or_default()
     };
     match parts.method {
         Method::GET | Method::HEAD => match fs.get(key).await {
@@ -193,10 +201,13 @@ mod tests {
     #[test]
     fn local_origins_any_port_but_nothing_else() {
         let conf = vec!["https://wego.monster".to_string()];
-        for ok in ["https://wego.monster", "http://localhost:3001", "http://127.0.0.1", "https://local.wego.monster:8443"] {
+        for ok in
+            ["https://wego.monster", "http://localhost:3001", "http://127.0.0.1", "https://local.wego.monster:8443"]
+        {
             assert!(allowed_origin(ok, &conf), "{ok}");
         }
-        for bad in ["https://evil.com", "http://localhost.evil.com", "http://localhost:abc", "null", "ftp://localhost"] {
+        for bad in ["https://evil.com", "http://localhost.evil.com", "http://localhost:abc", "null", "ftp://localhost"]
+        {
             assert!(!allowed_origin(bad, &conf), "{bad}");
         }
     }

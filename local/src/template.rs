@@ -67,6 +67,13 @@ Resources:
         D: { Type: HttpApi, Properties: { ApiId: !Ref Api } }
 "#;
         let f = functions(yaml).unwrap();
-        assert_eq!(f, vec![Function { logical_id: "F".into(), binary: "f".into(), routes: vec!["GET /x/{id}".into(), "$default".into()] }]);
+        assert_eq!(
+            f,
+            vec![Function {
+                logical_id: "F".into(),
+                binary: "f".into(),
+                routes: vec!["GET /x/{id}".into(), "$default".into()]
+            }]
+        );
     }
 }

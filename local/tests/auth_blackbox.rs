@@ -17,7 +17,12 @@ async fn signup_login_me() {
     for engine in engines() {
         let srv = Server::start(BIN, engine);
         let c = srv.client();
-        let r = c.post("/api/v1/auth/signup", Some(json!({"email": "Beemo@Example.com", "password": "password1!", "nickName": "Beemo", "extra": 1}))).await;
+        let r = c
+            .post(
+                "/api/v1/auth/signup",
+                Some(json!({"email": "Beemo@Example.com", "password": "password1!", "nickName": "Beemo", "extra": 1})),
+            )
+            .await;
         assert_eq!(r.status, 201, "{}", r.text);
         let d = r.data();
         assert_eq!(d["userId"], d["id"]);
@@ -25,18 +30,38 @@ async fn signup_login_me() {
         assert_eq!(d["nickName"], "Beemo");
         assert!(!d["createdAt"].as_str().unwrap().ends_with('Z'));
 
-        let r = c.post("/api/v1/auth/login", Some(json!({"email": "beemo@example.com", "password": "password1!"}))).await;
+        let r =
+            c.post("/api/v1/auth/login", Some(json!({"email": "beemo@example.com", "password": "password1!"}))).await;
         assert_eq!(r.status, 200, "{}", r.text);
         let d = r.data();
         assert_eq!(d["tokenType"], "Bearer");
         assert_eq!(d["expiresIn"], 3600);
         assert!(d.get("refreshToken").is_none(), "refresh token never in a body");
         let set_cookie = r.header("set-cookie").unwrap();
-        assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict") && set_cookie.contains("Max-Age=604800"));
+        assert!(
+            set_cookie.contains("HttpOnly")
+                && set_cookie.contains("SameSite=Strict")
+                && set_cookie.contains("Max-Age=604800")
+        );
         assert!(!set_cookie.contains("Secure"), "local runs over plain HTTP drop Secure");
         let me = c.with_token(d["accessToken"].as_str().unwrap()).get("/api/v1/users/me").await;
         let u = me.data();
-        for key in ["userId", "email", "nickName", "mbti", "profileImage", "profileMessage", "followeesCnt", "followersCnt", "groupJoinedCnt", "groupCreatedCnt", "isNotificationEnabled", "isFollow", "emailVerified", "createdAt"] {
+        for key in [
+            "userId",
+            "email",
+            "nickName",
+            "mbti",
+            "profileImage",
+            "profileMessage",
+            "followeesCnt",
+            "followersCnt",
+            "groupJoinedCnt",
+            "groupCreatedCnt",
+            "isNotificationEnabled",
+            "isFollow",
+            "emailVerified",
+            "createdAt",
+        ] {
             assert!(u.get(key).is_some(), "User.{key} missing on {engine:?}");
         }
         assert_eq!(u["isFollow"], serde_json::Value::Null);
@@ -48,9 +73,11 @@ async fn signup_validation_and_uniqueness() {
     for engine in engines() {
         let srv = Server::start(BIN, engine);
         let c = srv.client();
-        let r = c.post("/api/v1/auth/signup", Some(json!({"email": "nope", "password": "short", "nickName": "x"}))).await;
+        let r =
+            c.post("/api/v1/auth/signup", Some(json!({"email": "nope", "password": "short", "nickName": "x"}))).await;
         r.expect(400, "INVALID_INPUT_VALUE");
-        let fields: Vec<&str> = r.body["data"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+        let fields: Vec<&str> =
+            r.body["data"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
         assert_eq!(fields, ["email", "password", "nickName"]);
         c.post("/api/v1/auth/signup", Some(json!({}))).await.expect(400, "INVALID_INPUT_VALUE");
         c.register("a@b.com", "Beemo").await;
@@ -72,8 +99,11 @@ async fn concurrent_signups_for_one_email_create_one_account() {
             .map(|i| {
                 let c = c.clone();
                 tokio::spawn(async move {
-                    c.post("/api/v1/auth/signup", Some(json!({"email": "race@b.com", "password": "password1!", "nickName": format!("racer{i}")})))
-                        .await
+                    c.post(
+                        "/api/v1/auth/signup",
+                        Some(json!({"email": "race@b.com", "password": "password1!", "nickName": format!("racer{i}")})),
+                    )
+                    .await
                 })
             })
             .collect();
@@ -90,8 +120,12 @@ async fn concurrent_signups_for_one_email_create_one_account() {
 async fn malformed_requests_get_4xx_in_the_error_body() {
     let srv = Server::start(BIN, Engine::Embedded);
     let c = srv.client();
-    c.post_raw("/api/v1/auth/signup", "application/json", b"{not json".to_vec()).await.expect(400, "INVALID_INPUT_VALUE");
-    c.post_raw("/api/v1/auth/signup", "application/json", b"{\"email\": 5}".to_vec()).await.expect(400, "INVALID_INPUT_VALUE");
+    c.post_raw("/api/v1/auth/signup", "application/json", b"{not json".to_vec())
+        .await
+        .expect(400, "INVALID_INPUT_VALUE");
+    c.post_raw("/api/v1/auth/signup", "application/json", b"{\"email\": 5}".to_vec())
+        .await
+        .expect(400, "INVALID_INPUT_VALUE");
     c.post_raw("/api/v1/auth/signup", "application/xml", b"<a/>".to_vec()).await.expect(415, "UNSUPPORTED_MEDIA_TYPE");
     c.post_raw("/api/v1/auth/signup", "application/json", b"".to_vec()).await.expect(400, "INVALID_INPUT_VALUE");
     let big = format!("{{\"email\":\"{}\"}}", "a".repeat(1024 * 1024 + 10));
@@ -106,15 +140,22 @@ async fn login_errors_in_contract_order_and_lockout() {
         let srv = Server::start(BIN, engine);
         let c = srv.client();
         c.register("a@b.com", "Beemo").await;
-        c.post("/api/v1/auth/login", Some(json!({"email": "x", "password": "password1!"}))).await.expect(400, "INVALID_INPUT_VALUE");
-        c.post("/api/v1/auth/login", Some(json!({"email": "zz@b.com", "password": "password1!"}))).await.expect(404, "USER_NOT_FOUND");
+        c.post("/api/v1/auth/login", Some(json!({"email": "x", "password": "password1!"})))
+            .await
+            .expect(400, "INVALID_INPUT_VALUE");
+        c.post("/api/v1/auth/login", Some(json!({"email": "zz@b.com", "password": "password1!"})))
+            .await
+            .expect(404, "USER_NOT_FOUND");
         for _ in 0..9 {
             c.post("/api/v1/auth/login", Some(json!({"email": "a@b.com", "password": "wrongpass1!"})))
                 .await
                 .expect(400, "INVALID_PASSWORD_VALUE");
         }
         // One success resets the count.
-        assert_eq!(c.post("/api/v1/auth/login", Some(json!({"email": "a@b.com", "password": "password1!"}))).await.status, 200);
+        assert_eq!(
+            c.post("/api/v1/auth/login", Some(json!({"email": "a@b.com", "password": "password1!"}))).await.status,
+            200
+        );
         for _ in 0..10 {
             c.post("/api/v1/auth/login", Some(json!({"email": "a@b.com", "password": "wrongpass1!"}))).await;
         }
@@ -226,7 +267,9 @@ async fn access_token_attacks_are_401() {
     let ghost = Tokens::new(&srv.jwt_secret(), "moim").access(12345, now());
     me(ghost.token).await.expect(401, "INVALID_TOKEN");
     // Not a bearer token
-    let r = c.send(c.request(reqwest::Method::GET, "/api/v1/users/me").header("authorization", format!("Basic {good}"))).await;
+    let r = c
+        .send(c.request(reqwest::Method::GET, "/api/v1/users/me").header("authorization", format!("Basic {good}")))
+        .await;
     r.expect(401, "NOT_FOUND_TOKEN");
 }
 
@@ -266,7 +309,9 @@ async fn withdraw_ends_every_way_in() {
         assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
         user.get("/api/v1/users/me").await.expect(401, "INVALID_TOKEN");
         c.refresh(&cookie).await.expect(401, "INVALID_TOKEN");
-        c.post("/api/v1/auth/login", Some(json!({"email": "a@b.com", "password": "password1!"}))).await.expect(400, "DELETED_USER");
+        c.post("/api/v1/auth/login", Some(json!({"email": "a@b.com", "password": "password1!"})))
+            .await
+            .expect(400, "DELETED_USER");
         // Email and nickname stay taken.
         c.post("/api/v1/auth/signup", Some(json!({"email": "a@b.com", "password": "password1!", "nickName": "New"})))
             .await

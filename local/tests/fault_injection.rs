@@ -53,11 +53,14 @@ async fn register(r: &FRig, email: &str, nick: &str) -> (String, i64) {
 
 fn group_json(policy: &str) -> String {
     let start = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%S");
-    format!(r#"{{"title":"t","location":"l","startTime":"{start}","description":"d","maxParticipants":3,"joinPolicy":"{policy}"}}"#)
+    format!(
+        r#"{{"title":"t","location":"l","startTime":"{start}","description":"d","maxParticipants":3,"joinPolicy":"{policy}"}}"#
+    )
 }
 
 async fn create_group(r: &FRig, token: &str, policy: &str) -> i64 {
-    let (s, b) = call(r, "POST /api/v2/groups/create", "/api/v2/groups/create", "", Some(token), &group_json(policy)).await;
+    let (s, b) =
+        call(r, "POST /api/v2/groups/create", "/api/v2/groups/create", "", Some(token), &group_json(policy)).await;
     assert_eq!(s, 201, "{b}");
     b["data"]["id"].as_i64().unwrap()
 }
@@ -65,7 +68,8 @@ async fn create_group(r: &FRig, token: &str, policy: &str) -> i64 {
 /// The group as a member sees it, without ids or times.
 async fn group_view(r: &FRig, ctx: &Value, who: &str) -> Value {
     let id = ctx["group"].as_i64().unwrap();
-    let (s, b) = call(r, "GET /api/v2/groups/{groupId}", &format!("/api/v2/groups/{id}"), "", ctx[who].as_str(), "").await;
+    let (s, b) =
+        call(r, "GET /api/v2/groups/{groupId}", &format!("/api/v2/groups/{id}"), "", ctx[who].as_str(), "").await;
     if s != 200 {
         return json!({ "status": s });
     }
@@ -75,13 +79,26 @@ async fn group_view(r: &FRig, ctx: &Value, who: &str) -> Value {
 
 async fn me(r: &FRig, token: &str) -> Value {
     let (s, b) = call(r, "GET /api/v1/users/me", "/api/v1/users/me", "", Some(token), "").await;
-    json!([s, b["data"]["followersCnt"], b["data"]["followeesCnt"], b["data"]["groupCreatedCnt"], b["data"]["groupJoinedCnt"], b["data"]["nickName"]])
+    json!([
+        s,
+        b["data"]["followersCnt"],
+        b["data"]["followeesCnt"],
+        b["data"]["groupCreatedCnt"],
+        b["data"]["groupJoinedCnt"],
+        b["data"]["nickName"]
+    ])
 }
 
 /// Runs the sweep for one endpoint. `repeat_when_committed` is the contract's
 /// answer to the same request once the change is in (`None`: it succeeds again).
-async fn sweep<S, SF, A, AF, P, PF>(name: &str, setup: S, act: A, probe: P, ok: u64, repeat_when_committed: Option<(u64, &str)>)
-where
+async fn sweep<S, SF, A, AF, P, PF>(
+    name: &str,
+    setup: S,
+    act: A,
+    probe: P,
+    ok: u64,
+    repeat_when_committed: Option<(u64, &str)>,
+) where
     S: Fn(Arc<FRig>) -> SF,
     SF: Future<Output = Value>,
     A: Fn(Arc<FRig>, Value) -> AF,
@@ -115,7 +132,10 @@ where
                 assert_eq!(b["status"].as_u64(), Some(s), "{at}: error body status {b}");
                 assert_eq!(b["errorCode"], "INTERNAL_SERVER_ERROR", "{at}: {b}");
             }
-            assert!(state == before || state == after, "{at}: half-written state {state} (before {before}, after {after})");
+            assert!(
+                state == before || state == after,
+                "{at}: half-written state {state} (before {before}, after {after})"
+            );
             let (s2, b2) = act(r.clone(), ctx.clone()).await;
             match (state == after, repeat_when_committed) {
                 (true, Some((code, err))) => {
@@ -146,7 +166,15 @@ async fn attend_and_left() {
         |r| host_member_group(r, "FREE"),
         |r, c| async move {
             let id = c["group"].as_i64().unwrap();
-            call(&r, "POST /api/v2/groups/{groupId}/attend", &format!("/api/v2/groups/{id}/attend"), "", Some(&tok(&c, "member")), "").await
+            call(
+                &r,
+                "POST /api/v2/groups/{groupId}/attend",
+                &format!("/api/v2/groups/{id}/attend"),
+                "",
+                Some(&tok(&c, "member")),
+                "",
+            )
+            .await
         },
         |r, c| async move { json!([group_view(&r, &c, "member").await, me(&r, &tok(&c, "member")).await]) },
         200,
@@ -158,12 +186,28 @@ async fn attend_and_left() {
         |r| async move {
             let c = host_member_group(r.clone(), "FREE").await;
             let id = c["group"].as_i64().unwrap();
-            call(&r, "POST /api/v2/groups/{groupId}/attend", &format!("/api/v2/groups/{id}/attend"), "", Some(&tok(&c, "member")), "").await;
+            call(
+                &r,
+                "POST /api/v2/groups/{groupId}/attend",
+                &format!("/api/v2/groups/{id}/attend"),
+                "",
+                Some(&tok(&c, "member")),
+                "",
+            )
+            .await;
             c
         },
         |r, c| async move {
             let id = c["group"].as_i64().unwrap();
-            call(&r, "POST /api/v2/groups/{groupId}/left", &format!("/api/v2/groups/{id}/left"), "", Some(&tok(&c, "member")), "").await
+            call(
+                &r,
+                "POST /api/v2/groups/{groupId}/left",
+                &format!("/api/v2/groups/{id}/left"),
+                "",
+                Some(&tok(&c, "member")),
+                "",
+            )
+            .await
         },
         |r, c| async move { group_view(&r, &c, "member").await },
         200,
@@ -179,13 +223,29 @@ async fn moderation() {
         |r| async move {
             let c = host_member_group(r.clone(), "APPROVAL_REQUIRED").await;
             let id = c["group"].as_i64().unwrap();
-            call(&r, "POST /api/v2/groups/{groupId}/attend", &format!("/api/v2/groups/{id}/attend"), "", Some(&tok(&c, "member")), "").await;
+            call(
+                &r,
+                "POST /api/v2/groups/{groupId}/attend",
+                &format!("/api/v2/groups/{id}/attend"),
+                "",
+                Some(&tok(&c, "member")),
+                "",
+            )
+            .await;
             c
         },
         |r, c| async move {
             let (id, m) = (c["group"].as_i64().unwrap(), c["member_id"].as_i64().unwrap());
             let path = format!("/api/v2/groups/{id}/attendance/{m}/approve");
-            call(&r, "POST /api/v2/groups/{groupId}/attendance/{targetUserId}/approve", &path, "", Some(&tok(&c, "host")), "").await
+            call(
+                &r,
+                "POST /api/v2/groups/{groupId}/attendance/{targetUserId}/approve",
+                &path,
+                "",
+                Some(&tok(&c, "host")),
+                "",
+            )
+            .await
         },
         |r, c| async move { json!([group_view(&r, &c, "member").await, me(&r, &tok(&c, "member")).await]) },
         200,
@@ -197,13 +257,29 @@ async fn moderation() {
         |r| async move {
             let c = host_member_group(r.clone(), "FREE").await;
             let id = c["group"].as_i64().unwrap();
-            call(&r, "POST /api/v2/groups/{groupId}/attend", &format!("/api/v2/groups/{id}/attend"), "", Some(&tok(&c, "member")), "").await;
+            call(
+                &r,
+                "POST /api/v2/groups/{groupId}/attend",
+                &format!("/api/v2/groups/{id}/attend"),
+                "",
+                Some(&tok(&c, "member")),
+                "",
+            )
+            .await;
             c
         },
         |r, c| async move {
             let (id, m) = (c["group"].as_i64().unwrap(), c["member_id"].as_i64().unwrap());
             let path = format!("/api/v2/groups/{id}/attendance/{m}/kick");
-            call(&r, "POST /api/v2/groups/{groupId}/attendance/{targetUserId}/kick", &path, "", Some(&tok(&c, "host")), "").await
+            call(
+                &r,
+                "POST /api/v2/groups/{groupId}/attendance/{targetUserId}/kick",
+                &path,
+                "",
+                Some(&tok(&c, "host")),
+                "",
+            )
+            .await
         },
         |r, c| async move { group_view(&r, &c, "member").await },
         200,
@@ -221,10 +297,19 @@ async fn create_update_delete() {
             json!({ "host": host })
         },
         |r, c| async move {
-            call(&r, "POST /api/v2/groups/create", "/api/v2/groups/create", "", Some(&tok(&c, "host")), &group_json("FREE")).await
+            call(
+                &r,
+                "POST /api/v2/groups/create",
+                "/api/v2/groups/create",
+                "",
+                Some(&tok(&c, "host")),
+                &group_json("FREE"),
+            )
+            .await
         },
         |r, c| async move {
-            let (_, b) = call(&r, "GET /api/v2/groups/me", "/api/v2/groups/me", "type=myPost", Some(&tok(&c, "host")), "").await;
+            let (_, b) =
+                call(&r, "GET /api/v2/groups/me", "/api/v2/groups/me", "type=myPost", Some(&tok(&c, "host")), "").await;
             json!([me(&r, &tok(&c, "host")).await, b["data"]["items"].as_array().map(Vec::len)])
         },
         201,
@@ -237,7 +322,15 @@ async fn create_update_delete() {
         |r, c| async move {
             let id = c["group"].as_i64().unwrap();
             let body = r#"{"title":"new title","maxParticipants":5}"#;
-            call(&r, "PATCH /api/v2/groups/{groupId}", &format!("/api/v2/groups/{id}"), "", Some(&tok(&c, "host")), body).await
+            call(
+                &r,
+                "PATCH /api/v2/groups/{groupId}",
+                &format!("/api/v2/groups/{id}"),
+                "",
+                Some(&tok(&c, "host")),
+                body,
+            )
+            .await
         },
         |r, c| async move { group_view(&r, &c, "host").await },
         200,
@@ -249,16 +342,27 @@ async fn create_update_delete() {
         |r| async move {
             let c = host_member_group(r.clone(), "FREE").await;
             let id = c["group"].as_i64().unwrap();
-            call(&r, "POST /api/v2/groups/{groupId}/attend", &format!("/api/v2/groups/{id}/attend"), "", Some(&tok(&c, "member")), "").await;
+            call(
+                &r,
+                "POST /api/v2/groups/{groupId}/attend",
+                &format!("/api/v2/groups/{id}/attend"),
+                "",
+                Some(&tok(&c, "member")),
+                "",
+            )
+            .await;
             c
         },
         |r, c| async move {
             let id = c["group"].as_i64().unwrap();
-            call(&r, "DELETE /api/v2/groups/{groupId}", &format!("/api/v2/groups/{id}"), "", Some(&tok(&c, "host")), "").await
+            call(&r, "DELETE /api/v2/groups/{groupId}", &format!("/api/v2/groups/{id}"), "", Some(&tok(&c, "host")), "")
+                .await
         },
         |r, c| async move {
-            let (_, n) = call(&r, "GET /api/v1/notifications", "/api/v1/notifications", "", Some(&tok(&c, "member")), "").await;
-            let kinds: Vec<Value> = n["data"]["notifications"].as_array().unwrap().iter().map(|x| x["type"].clone()).collect();
+            let (_, n) =
+                call(&r, "GET /api/v1/notifications", "/api/v1/notifications", "", Some(&tok(&c, "member")), "").await;
+            let kinds: Vec<Value> =
+                n["data"]["notifications"].as_array().unwrap().iter().map(|x| x["type"].clone()).collect();
             json!([group_view(&r, &c, "member").await, me(&r, &tok(&c, "host")).await, kinds])
         },
         204,
@@ -277,8 +381,24 @@ async fn users_and_follows() {
             call(&r, "POST /api/v1/auth/signup", "/api/v1/auth/signup", "", None, body).await
         },
         |r, _| async move {
-            let (_, e) = call(&r, "GET /api/v1/users/email/availability", "/api/v1/users/email/availability", "email=new@b.com", None, "").await;
-            let (_, n) = call(&r, "GET /api/v1/users/nickname/availability", "/api/v1/users/nickname/availability", "nickname=Newbie", None, "").await;
+            let (_, e) = call(
+                &r,
+                "GET /api/v1/users/email/availability",
+                "/api/v1/users/email/availability",
+                "email=new@b.com",
+                None,
+                "",
+            )
+            .await;
+            let (_, n) = call(
+                &r,
+                "GET /api/v1/users/nickname/availability",
+                "/api/v1/users/nickname/availability",
+                "nickname=Newbie",
+                None,
+                "",
+            )
+            .await;
             json!([e["data"]["available"], n["data"]["available"]])
         },
         201,
@@ -293,10 +413,26 @@ async fn users_and_follows() {
             json!({ "a": a, "b": b })
         },
         |r, c| async move {
-            call(&r, "POST /api/v1/users/follow", "/api/v1/users/follow", "followNickname=Bobby", Some(&tok(&c, "a")), "").await
+            call(
+                &r,
+                "POST /api/v1/users/follow",
+                "/api/v1/users/follow",
+                "followNickname=Bobby",
+                Some(&tok(&c, "a")),
+                "",
+            )
+            .await
         },
         |r, c| async move {
-            let (_, n) = call(&r, "GET /api/v1/notifications/unread-count", "/api/v1/notifications/unread-count", "", Some(&tok(&c, "b")), "").await;
+            let (_, n) = call(
+                &r,
+                "GET /api/v1/notifications/unread-count",
+                "/api/v1/notifications/unread-count",
+                "",
+                Some(&tok(&c, "b")),
+                "",
+            )
+            .await;
             json!([me(&r, &tok(&c, "a")).await, me(&r, &tok(&c, "b")).await, n["data"]])
         },
         201,
@@ -310,10 +446,26 @@ async fn users_and_follows() {
             json!({ "a": a })
         },
         |r, c| async move {
-            call(&r, "PATCH /api/v1/users/profile", "/api/v1/users/profile", "", Some(&tok(&c, "a")), r#"{"nickName":"Alicia"}"#).await
+            call(
+                &r,
+                "PATCH /api/v1/users/profile",
+                "/api/v1/users/profile",
+                "",
+                Some(&tok(&c, "a")),
+                r#"{"nickName":"Alicia"}"#,
+            )
+            .await
         },
         |r, c| async move {
-            let (_, old) = call(&r, "GET /api/v1/users/nickname/availability", "/api/v1/users/nickname/availability", "nickname=Alice", None, "").await;
+            let (_, old) = call(
+                &r,
+                "GET /api/v1/users/nickname/availability",
+                "/api/v1/users/nickname/availability",
+                "nickname=Alice",
+                None,
+                "",
+            )
+            .await;
             json!([me(&r, &tok(&c, "a")).await, old["data"]["available"]])
         },
         200,
@@ -329,10 +481,26 @@ async fn users_and_follows() {
             json!({ "b": b })
         },
         |r, c| async move {
-            call(&r, "POST /api/v1/notifications/read-all", "/api/v1/notifications/read-all", "", Some(&tok(&c, "b")), "").await
+            call(
+                &r,
+                "POST /api/v1/notifications/read-all",
+                "/api/v1/notifications/read-all",
+                "",
+                Some(&tok(&c, "b")),
+                "",
+            )
+            .await
         },
         |r, c| async move {
-            let (_, n) = call(&r, "GET /api/v1/notifications/unread-count", "/api/v1/notifications/unread-count", "", Some(&tok(&c, "b")), "").await;
+            let (_, n) = call(
+                &r,
+                "GET /api/v1/notifications/unread-count",
+                "/api/v1/notifications/unread-count",
+                "",
+                Some(&tok(&c, "b")),
+                "",
+            )
+            .await;
             n["data"].clone()
         },
         204,

@@ -87,7 +87,8 @@ fn every_event_file_replays_through_invoke() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
-        let resp: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{file}: stdout is not JSON: {e}"));
+        let resp: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{file}: stdout is not JSON: {e}"));
         assert_eq!(resp["statusCode"], *status, "{file}: {resp}");
         if *status != 204 {
             let body: Value = serde_json::from_str(resp["body"].as_str().unwrap()).unwrap();
@@ -109,7 +110,11 @@ async fn every_template_route_reaches_its_handler() {
     let c = srv.client();
     for key in moim_web::routes::CATALOG {
         let (method, pattern) = key.split_once(' ').unwrap();
-        let path = pattern.replace("{userId}", "1").replace("{groupId}", "1").replace("{targetUserId}", "2").replace("{id}", "1");
+        let path = pattern
+            .replace("{userId}", "1")
+            .replace("{groupId}", "1")
+            .replace("{targetUserId}", "2")
+            .replace("{id}", "1");
         let r = c.send(c.request(method.parse().unwrap(), &path)).await;
         let code = r.body["errorCode"].as_str().unwrap_or("");
         assert!(code != "ENTITY_NOT_FOUND" && code != "METHOD_NOT_ALLOWED", "{key} fell through: {}", r.text);

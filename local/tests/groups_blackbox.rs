@@ -63,7 +63,29 @@ async fn create_and_detail_views() {
 
         let anon = c.get(&format!("/api/v2/groups/{id}")).await;
         let a = anon.data();
-        for k in ["id", "chatRoomId", "title", "joinPolicy", "status", "address", "startTime", "endTime", "images", "defaultImage", "tags", "description", "participantCount", "maxParticipants", "remainingSeats", "joinable", "createdBy", "createdAt", "updatedAt", "myMembership", "joinedMembers"] {
+        for k in [
+            "id",
+            "chatRoomId",
+            "title",
+            "joinPolicy",
+            "status",
+            "address",
+            "startTime",
+            "endTime",
+            "images",
+            "defaultImage",
+            "tags",
+            "description",
+            "participantCount",
+            "maxParticipants",
+            "remainingSeats",
+            "joinable",
+            "createdBy",
+            "createdAt",
+            "updatedAt",
+            "myMembership",
+            "joinedMembers",
+        ] {
             assert!(a.get(k).is_some(), "detail.{k}");
         }
         assert_eq!(a["myMembership"], Value::Null);
@@ -91,7 +113,9 @@ async fn create_validation_cooldown_and_images() {
     r.expect(400, "INVALID_INPUT_VALUE");
     let fields: Vec<&str> = r.body["data"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["title", "startTime", "maxParticipants"]);
-    host.post("/api/v2/groups/create", Some(group_body("t", 4, "INVITE_ONLY"))).await.expect(400, "INVALID_JOIN_POLICY");
+    host.post("/api/v2/groups/create", Some(group_body("t", 4, "INVITE_ONLY")))
+        .await
+        .expect(400, "INVALID_JOIN_POLICY");
     let mut b = group_body("t", 4, "FREE");
     b["tags"] = json!(["a", "a "]);
     host.post("/api/v2/groups/create", Some(b)).await.expect(400, "TAG_DUPLICATED");
@@ -116,7 +140,9 @@ async fn concurrent_creates_by_one_user_yield_one_group() {
         let tasks: Vec<_> = (0..20)
             .map(|i| {
                 let h = host.clone();
-                tokio::spawn(async move { h.post("/api/v2/groups/create", Some(group_body(&format!("g{i}"), 4, "FREE"))).await })
+                tokio::spawn(async move {
+                    h.post("/api/v2/groups/create", Some(group_body(&format!("g{i}"), 4, "FREE"))).await
+                })
             })
             .collect();
         let results: Vec<_> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
@@ -163,7 +189,10 @@ async fn hundred_concurrent_attends_fill_exactly_the_seats() {
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.data()["myMembership"]["status"], "LEFT");
         let d = c.get(&format!("/api/v2/groups/{id}")).await;
-        assert_eq!((d.data()["participantCount"].as_i64(), d.data()["status"].as_str()), (Some(11), Some("RECRUITING")));
+        assert_eq!(
+            (d.data()["participantCount"].as_i64(), d.data()["status"].as_str()),
+            (Some(11), Some("RECRUITING"))
+        );
     }
 }
 
@@ -184,7 +213,9 @@ async fn approval_flow_and_moderation() {
         assert_eq!(r.data()["myMembership"]["status"], "PENDING");
         assert_eq!(r.data()["participantCount"], 1);
         a.post(&format!("{base}/attend"), None).await.expect(400, "ALREADY_REQUESTED_TO_JOIN");
-        b.post(&format!("{base}/attend"), Some(json!({"message": "x".repeat(51)}))).await.expect(400, "INVALID_INPUT_VALUE");
+        b.post(&format!("{base}/attend"), Some(json!({"message": "x".repeat(51)})))
+            .await
+            .expect(400, "INVALID_INPUT_VALUE");
         b.post(&format!("{base}/attend"), None).await;
         z.post(&format!("{base}/attend"), None).await;
         // Join requests: host only, oldest first, with the message.
@@ -200,19 +231,25 @@ async fn approval_flow_and_moderation() {
         a.post(&format!("{base}/attendance/{b_id}/approve"), None).await.expect(403, "NO_PERMISSION_TO_APPROVE_JOIN");
         let r = host.post(&format!("{base}/attendance/{a_id}/approve"), None).await;
         assert_eq!(r.data()["targetMembership"]["status"], "ATTEND");
-        host.post(&format!("{base}/attendance/{a_id}/approve"), None).await.expect(400, "GROUP_USER_STATUS_NOT_ALLOWED_TO_APPROVE");
+        host.post(&format!("{base}/attendance/{a_id}/approve"), None)
+            .await
+            .expect(400, "GROUP_USER_STATUS_NOT_ALLOWED_TO_APPROVE");
         host.post(&format!("{base}/attendance/{z_id}/reject"), None).await;
         z.post(&format!("{base}/left"), None).await.expect(403, "GROUP_REJECTED_USER");
         let r = host.post(&format!("{base}/attendance/{b_id}/approve"), None).await;
         assert_eq!(r.data()["groupStatus"], "FULL", "the last seat turns the group FULL");
         // Kick / ban / unban.
         let targets = host.get(&format!("{base}/attendance/kick-targets")).await;
-        let t: Vec<i64> = targets.data()["targets"].as_array().unwrap().iter().map(|t| t["userId"].as_i64().unwrap()).collect();
+        let t: Vec<i64> =
+            targets.data()["targets"].as_array().unwrap().iter().map(|t| t["userId"].as_i64().unwrap()).collect();
         assert_eq!(t, [*b_id, *a_id], "newest join first, host excluded");
         host.post(&format!("{base}/attendance/{host_id}/kick"), None).await.expect(400, "GROUP_CANNOT_KICK_SELF");
         a.post(&format!("{base}/attendance/{b_id}/kick"), None).await.expect(403, "NO_PERMISSION_TO_KICK");
         let r = host.post(&format!("{base}/attendance/{a_id}/kick"), None).await;
-        assert_eq!((r.data()["groupStatus"].as_str(), r.data()["participantCount"].as_i64()), (Some("RECRUITING"), Some(2)));
+        assert_eq!(
+            (r.data()["groupStatus"].as_str(), r.data()["participantCount"].as_i64()),
+            (Some("RECRUITING"), Some(2))
+        );
         a.post(&format!("{base}/left"), None).await.expect(403, "GROUP_KICKED_USER");
         host.post(&format!("{base}/attendance/{b_id}/ban"), None).await;
         b.post(&format!("{base}/attend"), None).await.expect(400, "GROUP_BANNED_USER");
@@ -224,7 +261,8 @@ async fn approval_flow_and_moderation() {
         host.post(&format!("{base}/attendance/999/kick"), None).await.expect(404, "GROUP_USER_NOT_FOUND");
         // Notifications reached the host and the targets.
         let n = host.get("/api/v1/notifications?size=100").await;
-        let types: Vec<&str> = n.data()["notifications"].as_array().unwrap().iter().map(|x| x["type"].as_str().unwrap()).collect();
+        let types: Vec<&str> =
+            n.data()["notifications"].as_array().unwrap().iter().map(|x| x["type"].as_str().unwrap()).collect();
         assert!(types.contains(&"GROUP_JOIN_REQUEST"), "{types:?}");
         let n = a.get("/api/v1/notifications").await;
         let first = &n.data()["notifications"][0];
@@ -290,12 +328,18 @@ async fn update_and_delete() {
         host.patch(&base, Some(json!({"title": " "}))).await.expect(400, "GROUP_TITLE_REQUIRED");
         host.patch(&base, Some(json!({"maxParticipants": 13}))).await.expect(400, "INVALID_MAX_PARTICIPANTS");
         host.patch(&base, Some(json!({"status": "RECRUITING"}))).await.expect(400, "GROUP_STATUS_TRANSFER_IMPOSSIBLE");
-        host.patch(&base, Some(json!({"images": [{"imageKey": "nope"}]}))).await.expect(404, "PRE_UPLOADED_IMAGE_NOT_FOUND");
+        host.patch(&base, Some(json!({"images": [{"imageKey": "nope"}]})))
+            .await
+            .expect(404, "PRE_UPLOADED_IMAGE_NOT_FOUND");
         host.patch(&base, Some(json!({"maxParticipants": "four"}))).await.expect(400, "INVALID_INPUT_VALUE");
-        let r = host.patch(&base, Some(json!({"title": "새 제목", "tags": [], "maxParticipants": 2, "images": []}))).await;
+        let r =
+            host.patch(&base, Some(json!({"title": "새 제목", "tags": [], "maxParticipants": 2, "images": []}))).await;
         assert_eq!(r.status, 200, "{}", r.text);
         let d = r.data();
-        assert_eq!((d["title"].as_str(), d["status"].as_str(), d["tags"].clone()), (Some("새 제목"), Some("FULL"), json!([])));
+        assert_eq!(
+            (d["title"].as_str(), d["status"].as_str(), d["tags"].clone()),
+            (Some("새 제목"), Some("FULL"), json!([]))
+        );
         host.patch(&base, Some(json!({"maxParticipants": 12, "status": "CLOSED"}))).await;
         let d = c.get(&base).await;
         assert_eq!(d.data()["status"], "CLOSED");
@@ -330,12 +374,18 @@ async fn list_filters_keyword_and_paging() {
         let mut seen = Vec::new();
         let mut cursor: Option<i64> = None;
         loop {
-            let q = match cursor { Some(cur) => format!("/api/v2/groups?size=3&cursor={cur}"), None => "/api/v2/groups?size=3".to_string() };
+            let q = match cursor {
+                Some(cur) => format!("/api/v2/groups?size=3&cursor={cur}"),
+                None => "/api/v2/groups?size=3".to_string(),
+            };
             let r = c.get(&q).await;
             let items = r.data()["items"].as_array().unwrap().clone();
             seen.extend(items.iter().map(|i| i["id"].as_i64().unwrap()));
             match r.data()["nextCursor"].as_i64() {
-                Some(n) => { assert_eq!(items.len(), 3); cursor = Some(n); }
+                Some(n) => {
+                    assert_eq!(items.len(), 3);
+                    cursor = Some(n);
+                }
                 None => break,
             }
         }
@@ -343,18 +393,50 @@ async fn list_filters_keyword_and_paging() {
         let rust = c.get("/api/v2/groups?keyword=%20rust%20").await;
         assert_eq!(rust.data()["items"].as_array().unwrap().len(), 4, "case-insensitive, trimmed");
         let item = &rust.data()["items"][0];
-        for k in ["id", "title", "joinPolicy", "status", "location", "locationDetail", "startTime", "endTime", "images", "tags", "description", "participantCount", "maxParticipants", "remainingSeats", "joinable", "createdBy", "createdAt", "updatedAt", "defaultImage"] {
+        for k in [
+            "id",
+            "title",
+            "joinPolicy",
+            "status",
+            "location",
+            "locationDetail",
+            "startTime",
+            "endTime",
+            "images",
+            "tags",
+            "description",
+            "participantCount",
+            "maxParticipants",
+            "remainingSeats",
+            "joinable",
+            "createdBy",
+            "createdAt",
+            "updatedAt",
+            "defaultImage",
+        ] {
             assert!(item.get(k).is_some(), "list item.{k}");
         }
         assert_eq!(c.get("/api/v2/groups?keyword=강남역").await.data()["items"].as_array().unwrap().len(), 7);
         // Cancel the oldest: ACTIVE hides it, ARCHIVED and includeStatuses show it.
         let (h0, _) = &hosts[0];
         let oldest = ids[ids.len() - 1];
-        assert_eq!(h0.patch(&format!("/api/v2/groups/{oldest}"), Some(json!({"status": "CANCELLED"}))).await.status, 200);
+        assert_eq!(
+            h0.patch(&format!("/api/v2/groups/{oldest}"), Some(json!({"status": "CANCELLED"}))).await.status,
+            200
+        );
         assert_eq!(c.get("/api/v2/groups").await.data()["items"].as_array().unwrap().len(), 6);
         assert_eq!(c.get("/api/v2/groups?filter=ARCHIVED").await.data()["items"].as_array().unwrap().len(), 1);
-        assert_eq!(c.get("/api/v2/groups?filter=ALL&excludeStatuses=CANCELLED&excludeStatuses=FULL").await.data()["items"].as_array().unwrap().len(), 6);
-        assert_eq!(c.get("/api/v2/groups?includeStatuses=CANCELLED").await.data()["items"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            c.get("/api/v2/groups?filter=ALL&excludeStatuses=CANCELLED&excludeStatuses=FULL").await.data()["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            6
+        );
+        assert_eq!(
+            c.get("/api/v2/groups?includeStatuses=CANCELLED").await.data()["items"].as_array().unwrap().len(),
+            1
+        );
         c.get("/api/v2/groups?filter=SOME").await.expect(400, "INVALID_INPUT_VALUE");
         c.get("/api/v2/groups?includeStatuses=NOPE").await.expect(400, "INVALID_INPUT_VALUE");
         c.get("/api/v2/groups?size=abc").await.expect(400, "INVALID_INPUT_VALUE");
@@ -379,7 +461,9 @@ async fn my_groups_current_mypost_and_past() {
     m.post(&format!("/api/v2/groups/{later}/attend"), None).await;
     c.get("/api/v2/groups/me").await.expect(401, "NOT_FOUND_TOKEN");
     m.get("/api/v2/groups/me?type=weird").await.expect(400, "INVALID_MY_GROUP_TYPE");
-    let ids = |r: &moim_blackbox::Resp| r.data()["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect::<Vec<_>>();
+    let ids = |r: &moim_blackbox::Resp| {
+        r.data()["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect::<Vec<_>>()
+    };
     // The first group has started: FINISHED on read, so it is past, not current.
     assert!(ids(&m.get("/api/v2/groups/me").await).is_empty());
     let cur = m.get("/api/v2/groups/me?type=current&myStatuses=ATTEND&myStatuses=PENDING").await;
@@ -429,7 +513,11 @@ async fn notifications_rest() {
         fans[0].0.post(&format!("/api/v1/notifications/{first}/read"), None).await.expect(403, "USER_ACCESS_DENIED");
         fans[0].0.post("/api/v1/notifications/1/read", None).await.expect(404, "NOT_FOUND_NOTIFICATION");
         assert_eq!(host.post(&format!("/api/v1/notifications/{first}/read"), None).await.status, 204);
-        assert_eq!(host.post(&format!("/api/v1/notifications/{first}/read"), None).await.status, 204, "again: still 204");
+        assert_eq!(
+            host.post(&format!("/api/v1/notifications/{first}/read"), None).await.status,
+            204,
+            "again: still 204"
+        );
         assert_eq!(host.get("/api/v1/notifications/unread-count").await.data(), 2);
         let again = host.get("/api/v1/notifications").await;
         assert!(again.data()["notifications"][0]["readAt"].is_string());

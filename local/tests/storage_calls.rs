@@ -20,7 +20,8 @@ async fn auth_and_users_endpoints_stay_within_their_storage_budget() {
         format!(r#"{{"email":"{email}","password":"password1!","nickName":"{nick}"}}"#)
     };
     // (gets, queries, transacts)
-    let (s, _, _, calls) = r.call(auth, "POST /api/v1/auth/signup", "/api/v1/auth/signup", "", &[], &signup("a@b.com", "Alice")).await;
+    let (s, _, _, calls) =
+        r.call(auth, "POST /api/v1/auth/signup", "/api/v1/auth/signup", "", &[], &signup("a@b.com", "Alice")).await;
     assert_eq!((s, calls), (201, (2, 0, 1)), "signup: email + nickname pre-checks, one transact");
     r.call(auth, "POST /api/v1/auth/signup", "/api/v1/auth/signup", "", &[], &signup("b@b.com", "Bobby")).await;
 
@@ -31,16 +32,19 @@ async fn auth_and_users_endpoints_stay_within_their_storage_budget() {
     let auth_h = [("authorization", token.as_str())];
 
     let cookie = format!("refreshToken={}", cookie_value(&cookies));
-    let (s, _, _, calls) = r.call(auth, "POST /api/v1/auth/refresh", "/api/v1/auth/refresh", "", &[("cookie", &cookie)], "").await;
+    let (s, _, _, calls) =
+        r.call(auth, "POST /api/v1/auth/refresh", "/api/v1/auth/refresh", "", &[("cookie", &cookie)], "").await;
     assert_eq!((s, calls), (201, (2, 0, 1)), "refresh: session, user, rotate");
 
     let (s, _, _, calls) = r.call(users, "GET /api/v1/users/me", "/api/v1/users/me", "", &auth_h, "").await;
     assert_eq!((s, calls), (200, (1, 0, 0)), "me: the auth read only");
 
-    let (s, _, _, calls) = r.call(users, "POST /api/v1/users/follow", "/api/v1/users/follow", "followNickname=Bobby", &auth_h, "").await;
+    let (s, _, _, calls) =
+        r.call(users, "POST /api/v1/users/follow", "/api/v1/users/follow", "followNickname=Bobby", &auth_h, "").await;
     assert_eq!((s, calls), (201, (3, 0, 1)), "follow: caller, nickname claim, target, one transact");
 
-    let (s, _, _, calls) = r.call(users, "GET /api/v1/users/{userId}/follow", "/api/v1/users/1/follow", "", &[], "").await;
+    let (s, _, _, calls) =
+        r.call(users, "GET /api/v1/users/{userId}/follow", "/api/v1/users/1/follow", "", &[], "").await;
     assert_eq!((s, calls), (404, (1, 0, 0)));
 
     let (s, _, _, calls) = r.call(auth, "POST /api/v1/auth/logout", "/api/v1/auth/logout", "", &[], "").await;
@@ -65,7 +69,8 @@ async fn group_endpoints_stay_within_their_storage_budget() {
     let body = format!(
         r#"{{"title":"t","location":"l","startTime":"{start}","description":"d","maxParticipants":4,"joinPolicy":"FREE"}}"#
     );
-    let (s, b, _, calls) = r.call(groups, "POST /api/v2/groups/create", "/api/v2/groups/create", "", &host, &body).await;
+    let (s, b, _, calls) =
+        r.call(groups, "POST /api/v2/groups/create", "/api/v2/groups/create", "", &host, &body).await;
     assert_eq!((s, calls), (201, (2, 1, 1)), "create: auth, cooldown pre-check, followers, one transact");
     let id = b["data"]["id"].as_i64().unwrap();
     let path = format!("/api/v2/groups/{id}");

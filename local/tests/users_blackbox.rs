@@ -43,8 +43,15 @@ async fn profile_update_rules() {
         // The old nickname is free again, the new one taken.
         assert_eq!(c.get("/api/v1/users/nickname/availability?nickname=Alice").await.data()["available"], true);
         assert_eq!(c.get("/api/v1/users/nickname/availability?nickname=Alicia").await.data()["available"], false);
-        a.patch("/api/v1/users/profile", Some(json!({"nickName": "Bobby"}))).await.expect(400, "ALREADY_EXIST_NICKNAME");
-        let bad = a.patch("/api/v1/users/profile", Some(json!({"nickName": "x", "mbti": "ABCD", "profileMessage": "a".repeat(21)}))).await;
+        a.patch("/api/v1/users/profile", Some(json!({"nickName": "Bobby"})))
+            .await
+            .expect(400, "ALREADY_EXIST_NICKNAME");
+        let bad = a
+            .patch(
+                "/api/v1/users/profile",
+                Some(json!({"nickName": "x", "mbti": "ABCD", "profileMessage": "a".repeat(21)})),
+            )
+            .await;
         bad.expect(400, "INVALID_INPUT_VALUE");
         assert_eq!(bad.body["data"].as_array().unwrap().len(), 3);
         a.patch("/api/v1/users/profile", Some(json!({"mbti": 5}))).await.expect(400, "INVALID_INPUT_VALUE");
@@ -65,7 +72,9 @@ async fn concurrent_nickname_changes_to_one_name_have_one_winner() {
         }
         let tasks: Vec<_> = users
             .into_iter()
-            .map(|u| tokio::spawn(async move { u.patch("/api/v1/users/profile", Some(json!({"nickName": "TheOne"}))).await }))
+            .map(|u| {
+                tokio::spawn(async move { u.patch("/api/v1/users/profile", Some(json!({"nickName": "TheOne"}))).await })
+            })
             .collect();
         let results: Vec<_> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
         assert_eq!(results.iter().filter(|r| r.status == 200).count(), 1, "{engine:?}");
@@ -90,7 +99,10 @@ async fn notification_setting_and_availability() {
     assert_eq!(c.get("/api/v1/users/email/availability?email=new@b.com").await.data()["available"], true);
     c.get("/api/v1/users/email/availability").await.expect(400, "NOT_FOUND_PARAMETER");
     c.get("/api/v1/users/email/availability?email=nope").await.expect(400, "INVALID_INPUT_VALUE");
-    assert_eq!(c.get("/api/v1/users/nickname/availability?nickname=%EA%B0%80%EB%82%98").await.data()["available"], true);
+    assert_eq!(
+        c.get("/api/v1/users/nickname/availability?nickname=%EA%B0%80%EB%82%98").await.data()["available"],
+        true
+    );
 }
 
 #[tokio::test]

@@ -17,7 +17,11 @@ pub struct Counts {
 impl Counts {
     /// (gets, queries, transacts) since the last call, resetting them.
     pub fn take(&self) -> (usize, usize, usize) {
-        (self.gets.swap(0, Ordering::SeqCst), self.queries.swap(0, Ordering::SeqCst), self.transacts.swap(0, Ordering::SeqCst))
+        (
+            self.gets.swap(0, Ordering::SeqCst),
+            self.queries.swap(0, Ordering::SeqCst),
+            self.transacts.swap(0, Ordering::SeqCst),
+        )
     }
 }
 

@@ -156,7 +156,9 @@ impl Server {
     pub fn jwt_secret(&self) -> Vec<u8> {
         match self.env.iter().find(|(k, _)| k == "JWT_SECRET") {
             Some((_, v)) => v.clone().into_bytes(),
-            None => std::fs::read_to_string(self.data.join("jwt-secret")).expect("jwt-secret").trim().as_bytes().to_vec(),
+            None => {
+                std::fs::read_to_string(self.data.join("jwt-secret")).expect("jwt-secret").trim().as_bytes().to_vec()
+            }
         }
     }
 
@@ -291,15 +293,21 @@ impl Client {
 
     /// POST /refresh with a given refresh cookie.
     pub async fn refresh(&self, cookie: &str) -> Resp {
-        self.send(self.request(reqwest::Method::POST, "/api/v1/auth/refresh").header("cookie", format!("refreshToken={cookie}")))
-            .await
+        self.send(
+            self.request(reqwest::Method::POST, "/api/v1/auth/refresh")
+                .header("cookie", format!("refreshToken={cookie}")),
+        )
+        .await
     }
 
     /// Signs up and logs in; returns (client with token, user id, refresh cookie).
     pub async fn register(&self, email: &str, nick: &str) -> (Client, i64, String) {
         let password = "password1!";
         let r = self
-            .post("/api/v1/auth/signup", Some(serde_json::json!({"email": email, "password": password, "nickName": nick})))
+            .post(
+                "/api/v1/auth/signup",
+                Some(serde_json::json!({"email": email, "password": password, "nickName": nick})),
+            )
             .await;
         assert_eq!(r.status, 201, "{}", r.text);
         let r = self.post("/api/v1/auth/login", Some(serde_json::json!({"email": email, "password": password}))).await;

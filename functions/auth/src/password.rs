@@ -11,7 +11,10 @@ pub struct HashError(String);
 pub async fn hash(password: String) -> Result<String, HashError> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| HashError(e.to_string()))
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| HashError(e.to_string()))
     })
     .await
     .map_err(|e| HashError(e.to_string()))?

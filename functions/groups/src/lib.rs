@@ -84,7 +84,9 @@ fn notification_items(outcome: &Outcome, actor: &User, now: DateTime<Utc>) -> Ve
     outcome
         .notify
         .iter()
-        .map(|(receiver, kind)| notifications::new_item(keys::next_id(), *receiver, *kind, actor, Some((g.id, &g.title)), now))
+        .map(|(receiver, kind)| {
+            notifications::new_item(keys::next_id(), *receiver, *kind, actor, Some((g.id, &g.title)), now)
+        })
         .collect()
 }
 
@@ -185,7 +187,14 @@ async fn create(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
         let notify = |ids: &[i64]| -> Vec<Item> {
             ids.iter()
                 .map(|r| {
-                    notifications::new_item(keys::next_id(), *r, NotificationType::GroupCreate, &caller.user, Some((group.id, &group.title)), now)
+                    notifications::new_item(
+                        keys::next_id(),
+                        *r,
+                        NotificationType::GroupCreate,
+                        &caller.user,
+                        Some((group.id, &group.title)),
+                        now,
+                    )
                 })
                 .collect()
         };
@@ -252,8 +261,11 @@ async fn followers_to_notify(ctx: &AppContext, host: i64) -> ApiResult<Vec<i64>>
     loop {
         let (page, more) = user_repo::follow_page(&*ctx.table, host, FollowList::Followers, before, 100).await?;
         before = page.last().map(|f| f.follow_id);
-        let users = futures::future::try_join_all(page.iter().map(|f| user_repo::get_user(&*ctx.table, f.follower_id))).await?;
-        ids.extend(users.into_iter().flatten().filter(|u| u.is_notification_enabled && !u.is_withdrawn()).map(|u| u.user_id));
+        let users =
+            futures::future::try_join_all(page.iter().map(|f| user_repo::get_user(&*ctx.table, f.follower_id))).await?;
+        ids.extend(
+            users.into_iter().flatten().filter(|u| u.is_notification_enabled && !u.is_withdrawn()).map(|u| u.user_id),
+        );
         if !more || ids.len() >= FANOUT_MAX {
             return Ok(ids);
         }
@@ -276,7 +288,8 @@ fn parse_statuses(req: &Req, name: &str) -> ApiResult<Vec<GroupStatus>> {
         .flat_map(|v| v.split(','))
         .filter(|v| !v.trim().is_empty())
         .map(|v| {
-            GroupStatus::parse(v.trim()).ok_or_else(|| ApiError::from(DomainError::invalid(name, "모임: 알 수 없는 상태입니다.")))
+            GroupStatus::parse(v.trim())
+                .ok_or_else(|| ApiError::from(DomainError::invalid(name, "모임: 알 수 없는 상태입니다.")))
         })
         .collect()
 }
@@ -284,8 +297,9 @@ fn parse_statuses(req: &Req, name: &str) -> ApiResult<Vec<GroupStatus>> {
 fn parse_filter(req: &Req, default: StatusFilter) -> ApiResult<Vec<GroupStatus>> {
     let filter = match req.query("filter").filter(|f| !f.trim().is_empty()) {
         None => default,
-        Some(f) => StatusFilter::parse(f.trim())
-            .ok_or_else(|| ApiError::from(DomainError::invalid("filter", "모임: filter 는 ACTIVE, ARCHIVED, ALL 중 하나입니다.")))?,
+        Some(f) => StatusFilter::parse(f.trim()).ok_or_else(|| {
+            ApiError::from(DomainError::invalid("filter", "모임: filter 는 ACTIVE, ARCHIVED, ALL 중 하나입니다."))
+        })?,
     };
     Ok(status_set(filter, &parse_statuses(req, "includeStatuses")?, &parse_statuses(req, "excludeStatuses")?))
 }
@@ -298,15 +312,11 @@ async fn list(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     if statuses.is_empty() {
         return Ok(Reply::ok(json!({ "items": [], "nextCursor": null })));
     }
-    let (groups, next) = repo::scan_listing(
-        &*ctx.table,
-        moim_store::Query::gsi1(repo::LISTING),
-        cursor,
-        size,
-        LIST_SCAN_BUDGET,
-        |g| statuses.contains(&g.effective_status(now)) && moim_domain::group::matches_keyword(g, &keyword),
-    )
-    .await?;
+    let (groups, next) =
+        repo::scan_listing(&*ctx.table, moim_store::Query::gsi1(repo::LISTING), cursor, size, LIST_SCAN_BUDGET, |g| {
+            statuses.contains(&g.effective_status(now)) && moim_domain::group::matches_keyword(g, &keyword)
+        })
+        .await?;
     let urls = Urls(&*ctx.blobs);
     let items: Vec<Value> = groups.iter().map(|g| views::list_item(g, now, &urls, None)).collect();
     Ok(Reply::ok(json!({ "items": items, "nextCursor": next })))
@@ -347,12 +357,21 @@ async fn my_groups(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
         return Ok(Reply::ok(json!({ "items": items, "nextCursor": next })));
     }
     let my_statuses: Vec<MemberStatus> = {
-        let raw: Vec<String> = req.query_all("myStatuses").iter().flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>()).filter(|v| !v.trim().is_empty()).collect();
+        let raw: Vec<String> = req
+            .query_all("myStatuses")
+            .iter()
+            .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
+            .filter(|v| !v.trim().is_empty())
+            .collect();
         if raw.is_empty() {
             vec![MemberStatus::Attend]
         } else {
             raw.iter()
-                .map(|v| MemberStatus::parse(v.trim()).ok_or_else(|| ApiError::from(DomainError::invalid("myStatuses", "모임: 알 수 없는 참여 상태입니다."))))
+                .map(|v| {
+                    MemberStatus::parse(v.trim()).ok_or_else(|| {
+                        ApiError::from(DomainError::invalid("myStatuses", "모임: 알 수 없는 참여 상태입니다."))
+                    })
+                })
                 .collect::<ApiResult<_>>()?
         }
     };
@@ -364,7 +383,8 @@ async fn my_groups(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     'outer: loop {
         let (ms, more) = repo::memberships_page(&*ctx.table, caller.id(), cursor, 50, page_cursor).await?;
         let candidates: Vec<&Membership> = ms.iter().filter(|m| my_statuses.contains(&m.status)).collect();
-        let groups = futures::future::try_join_all(candidates.iter().map(|m| repo::get_group(&*ctx.table, m.group_id))).await?;
+        let groups =
+            futures::future::try_join_all(candidates.iter().map(|m| repo::get_group(&*ctx.table, m.group_id))).await?;
         for (m, g) in candidates.into_iter().zip(groups) {
             let Some(g) = g else { continue };
             if statuses.contains(&g.effective_status(now)) {
@@ -433,7 +453,16 @@ async fn delete(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
             .members
             .iter()
             .filter(|m| m.status == MemberStatus::Attend && m.role != Role::Host)
-            .map(|m| notifications::new_item(keys::next_id(), m.user_id(), NotificationType::GroupDelete, &caller.user, Some((g.id, &g.title)), now))
+            .map(|m| {
+                notifications::new_item(
+                    keys::next_id(),
+                    m.user_id(),
+                    NotificationType::GroupDelete,
+                    &caller.user,
+                    Some((g.id, &g.title)),
+                    now,
+                )
+            })
             .collect();
         let (first, rest) = repo::delete(&state, notes);
         Ok(committed(ctx.table.transact(first).await)?.map(|()| (rest, ())))

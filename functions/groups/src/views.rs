@@ -206,7 +206,13 @@ pub fn targets(s: &GroupState, banned: bool, now: DateTime<Utc>) -> Value {
     let mut ms: Vec<&Membership> = s
         .members
         .iter()
-        .filter(|m| if banned { m.status == MemberStatus::Banned } else { m.status == MemberStatus::Attend && m.role != Role::Host })
+        .filter(|m| {
+            if banned {
+                m.status == MemberStatus::Banned
+            } else {
+                m.status == MemberStatus::Attend && m.role != Role::Host
+            }
+        })
         .collect();
     if banned {
         ms.sort_by_key(|m| std::cmp::Reverse((m.left_at, m.group_user_id)));

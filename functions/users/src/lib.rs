@@ -69,8 +69,11 @@ struct ProfileBody {
 async fn update_profile(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let caller = req.auth(ctx).await?;
     let body: ProfileBody = req.json()?;
-    let change =
-        user::validate_profile_change(body.nick_name.as_deref(), body.mbti.as_deref(), body.profile_message.as_deref())?;
+    let change = user::validate_profile_change(
+        body.nick_name.as_deref(),
+        body.mbti.as_deref(),
+        body.profile_message.as_deref(),
+    )?;
     let mut current = caller.user;
     for _ in 0..RETRIES {
         if let Some(n) = &change.nick_name {
@@ -132,7 +135,12 @@ async fn follow(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     }
     for _ in 0..RETRIES {
         let now = Utc::now();
-        let f = Follow { follow_id: keys::next_id(), follower_id: caller.id(), followee_id: target.user_id, created_at: now };
+        let f = Follow {
+            follow_id: keys::next_id(),
+            follower_id: caller.id(),
+            followee_id: target.user_id,
+            created_at: now,
+        };
         let noti =
             notifications::new_item(keys::next_id(), target.user_id, NotificationType::Follow, &caller.user, None, now);
         match ctx.table.transact(repo::follow(&f, noti)).await {

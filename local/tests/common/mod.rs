@@ -22,7 +22,9 @@ pub struct Rig {
 /// A fresh embedded store behind a counting table; `wrap` may add another layer.
 pub fn rig_with(wrap: impl FnOnce(Arc<dyn Table>) -> Arc<dyn Table>) -> Rig {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::local(LocalDefaults { data_dir: dir.path().to_path_buf(), base_url: "http://127.0.0.1:3000".into() }).unwrap();
+    let config =
+        Config::local(LocalDefaults { data_dir: dir.path().to_path_buf(), base_url: "http://127.0.0.1:3000".into() })
+            .unwrap();
     let counts = Arc::new(Counts::default());
     let inner: Arc<dyn Table> = Arc::new(EmbeddedTable::open(dir.path().join("t.sqlite3")).unwrap());
     let table = CountingTable { inner: wrap(inner.clone()), counts: counts.clone() };
@@ -53,7 +55,14 @@ impl Rig {
         let method = route.split(' ').next().unwrap();
         let pattern = route.split(' ').nth(1).unwrap();
         let params = moim_web::routes::match_path(pattern, path).unwrap();
-        let req = HttpRequest { method, path, raw_query: query, headers: &h, body: body.as_bytes(), source_ip: "127.0.0.1".into() };
+        let req = HttpRequest {
+            method,
+            path,
+            raw_query: query,
+            headers: &h,
+            body: body.as_bytes(),
+            source_ip: "127.0.0.1".into(),
+        };
         self.counts.take();
         let out = moim_local::invoke::invoke(&self.ctx, routes, build(&req, route, &params, "rid")).await.unwrap();
         let calls = self.counts.take();

@@ -30,6 +30,9 @@ pub struct NewGroup {
     pub images: Vec<ImageRef>,
 }
 
+/// An image item as sent: None when it is not an object; otherwise its key and sortOrder.
+pub type RawImageItem = Option<(Option<String>, Option<i64>)>;
+
 /// Reads typed fields from a JSON object, collecting type errors per field.
 struct Reader<'a> {
     obj: &'a Map<String, Value>,
@@ -96,7 +99,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Image items; a non-object item stays None so the coded checks can name it.
-    fn images(&mut self, name: &str) -> Option<Vec<Option<(Option<String>, Option<i64>)>>> {
+    fn images(&mut self, name: &str) -> Option<Vec<RawImageItem>> {
         match self.get(name) {
             None => None,
             Some(Value::Array(items)) => Some(
@@ -141,18 +144,26 @@ fn check_tags(tags: &[String]) -> Result<(), DomainError> {
 /// Image item checks and ordering (§4.6): by sortOrder where given, the others
 /// filling the free slots in request order. `blank_key` is the code for a
 /// missing key (create: GROUP_IMAGE_KEY_REQUIRED, update: INVALID_GROUP_IMAGE_KEY).
-fn order_images(items: Vec<Option<(Option<String>, Option<i64>)>>, update: bool) -> Result<Vec<ImageRef>, DomainError> {
+fn order_images(items: Vec<RawImageItem>, update: bool) -> Result<Vec<ImageRef>, DomainError> {
     if items.len() > IMAGES_MAX {
         return Err(DomainError::new(E::IMAGE_UPLOAD_EXCEED));
     }
     let mut refs = Vec::new();
     for item in items {
         let Some((key, order)) = item else {
-            return Err(DomainError::new(if update { E::INVALID_GROUP_IMAGE_ITEM } else { E::GROUP_IMAGE_KEY_REQUIRED }));
+            return Err(DomainError::new(if update {
+                E::INVALID_GROUP_IMAGE_ITEM
+            } else {
+                E::GROUP_IMAGE_KEY_REQUIRED
+            }));
         };
         let key = key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
         let Some(image_key) = key else {
-            return Err(DomainError::new(if update { E::INVALID_GROUP_IMAGE_KEY } else { E::GROUP_IMAGE_KEY_REQUIRED }));
+            return Err(DomainError::new(if update {
+                E::INVALID_GROUP_IMAGE_KEY
+            } else {
+                E::GROUP_IMAGE_KEY_REQUIRED
+            }));
         };
         refs.push(ImageRef { image_key, sort_order: order });
     }
@@ -193,15 +204,43 @@ pub fn validate_create(body: &Value, now: DateTime<Utc>) -> Result<NewGroup, Dom
     let join_policy = r.string("joinPolicy");
     let images = r.images("images");
     let f = &mut r.fields;
-    f.check(title.as_deref().is_some_and(|t| !t.is_empty() && chars(t) <= TITLE_MAX), "title", "모임: 제목은 필수이며 50자 이하여야 합니다.");
-    f.check(location.as_deref().is_some_and(|l| !l.is_empty() && chars(l) <= LOCATION_MAX), "location", "모임: 장소는 필수이며 100자 이하여야 합니다.");
-    f.check(location_detail.as_deref().is_none_or(|d| chars(d) <= LOCATION_DETAIL_MAX), "locationDetail", "모임: 상세 장소는 255자 이하여야 합니다.");
+    f.check(
+        title.as_deref().is_some_and(|t| !t.is_empty() && chars(t) <= TITLE_MAX),
+        "title",
+        "모임: 제목은 필수이며 50자 이하여야 합니다.",
+    );
+    f.check(
+        location.as_deref().is_some_and(|l| !l.is_empty() && chars(l) <= LOCATION_MAX),
+        "location",
+        "모임: 장소는 필수이며 100자 이하여야 합니다.",
+    );
+    f.check(
+        location_detail.as_deref().is_none_or(|d| chars(d) <= LOCATION_DETAIL_MAX),
+        "locationDetail",
+        "모임: 상세 장소는 255자 이하여야 합니다.",
+    );
     f.check(start_time.is_some_and(|t| t >= now), "startTime", "모임: 시작 시간은 필수이며 현재 이후여야 합니다.");
     f.check(end_time.is_none_or(|t| t > now), "endTime", "모임: 종료 시간은 현재 이후여야 합니다.");
-    f.check(tags.as_ref().is_none_or(|ts| ts.iter().all(|t| chars(t.trim()) <= TAG_MAX)), "tags", "모임: 태그는 50자 이하여야 합니다.");
-    f.check(description.as_deref().is_some_and(|d| !d.is_empty() && chars(d) <= DESCRIPTION_MAX), "description", "모임: 설명은 필수이며 300자 이하여야 합니다.");
-    f.check(max_participants.is_some_and(|m| (MAX_PARTICIPANTS_MIN..=MAX_PARTICIPANTS_MAX).contains(&m)), "maxParticipants", "모임: 최대 참여 인원은 2명 이상 12명 이하여야 합니다.");
-    f.check(matches!(join_policy.as_deref(), Some("FREE" | "APPROVAL_REQUIRED" | "INVITE_ONLY")), "joinPolicy", "모임: 참여 방식은 FREE 또는 APPROVAL_REQUIRED 입니다.");
+    f.check(
+        tags.as_ref().is_none_or(|ts| ts.iter().all(|t| chars(t.trim()) <= TAG_MAX)),
+        "tags",
+        "모임: 태그는 50자 이하여야 합니다.",
+    );
+    f.check(
+        description.as_deref().is_some_and(|d| !d.is_empty() && chars(d) <= DESCRIPTION_MAX),
+        "description",
+        "모임: 설명은 필수이며 300자 이하여야 합니다.",
+    );
+    f.check(
+        max_participants.is_some_and(|m| (MAX_PARTICIPANTS_MIN..=MAX_PARTICIPANTS_MAX).contains(&m)),
+        "maxParticipants",
+        "모임: 최대 참여 인원은 2명 이상 12명 이하여야 합니다.",
+    );
+    f.check(
+        matches!(join_policy.as_deref(), Some("FREE" | "APPROVAL_REQUIRED" | "INVITE_ONLY")),
+        "joinPolicy",
+        "모임: 참여 방식은 FREE 또는 APPROVAL_REQUIRED 입니다.",
+    );
     f.finish()?;
     let join_policy = match join_policy.as_deref() {
         Some("FREE") => JoinPolicy::Free,
@@ -241,7 +280,7 @@ pub struct GroupPatch {
     pub max_participants: Option<i64>,
     pub status: Option<GroupStatus>,
     pub tags: Option<Vec<String>>,
-    pub images: Option<Vec<Option<(Option<String>, Option<i64>)>>>,
+    pub images: Option<Vec<RawImageItem>>,
 }
 
 /// Reads a PATCH body; wrong types and unknown statuses are INVALID_INPUT_VALUE.
@@ -378,6 +417,10 @@ impl GroupState {
 /// Validates an attend message (≤ 50 characters).
 pub fn validate_join_message(message: Option<&str>) -> Result<(), DomainError> {
     Fields::new()
-        .check(message.is_none_or(|m| chars(m.trim()) <= JOIN_MESSAGE_MAX), "message", "모임: 참여 메시지는 50자 이하여야 합니다.")
+        .check(
+            message.is_none_or(|m| chars(m.trim()) <= JOIN_MESSAGE_MAX),
+            "message",
+            "모임: 참여 메시지는 50자 이하여야 합니다.",
+        )
         .finish()
 }

@@ -56,6 +56,9 @@ mod tests {
         assert_eq!(NotificationType::GroupJoinRequest.redirect_url(9, Some(12)), "/groups/12/attend");
         assert_eq!(NotificationType::GroupDelete.redirect_url(9, Some(12)), "/groups");
         assert_eq!(NotificationType::GroupJoin.redirect_url(9, Some(12)), "/groups/12");
-        assert_eq!(NotificationType::GroupJoin.message("Jake", Some("자바 스터디")), "Jake님이 \"자바 스터디\" 모임에 참여했어요.");
+        assert_eq!(
+            NotificationType::GroupJoin.message("Jake", Some("자바 스터디")),
+            "Jake님이 \"자바 스터디\" 모임에 참여했어요."
+        );
     }
 }

@@ -212,8 +212,7 @@ pub fn validate_profile_change(
 /// The lock-out rule: with `failures_in_window` recent failures, may another attempt run?
 /// Returns the 429 error (with when to retry) when locked.
 pub fn check_login_lock(failure_times: &[i64], now: i64) -> Result<(), DomainError> {
-    let recent: Vec<i64> =
-        failure_times.iter().copied().filter(|t| *t > now - LOGIN_FAILURE_WINDOW_SECS).collect();
+    let recent: Vec<i64> = failure_times.iter().copied().filter(|t| *t > now - LOGIN_FAILURE_WINDOW_SECS).collect();
     if recent.len() < LOGIN_FAILURE_LIMIT {
         return Ok(());
     }

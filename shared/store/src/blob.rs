@@ -74,7 +74,11 @@ pub const FS_BLOB_PATH: &str = "/_blobs/";
 
 impl FsBlobs {
     pub fn new(root: impl Into<PathBuf>, base_url: impl Into<String>, secret: impl Into<Vec<u8>>) -> Self {
-        FsBlobs { root: root.into(), base_url: base_url.into().trim_end_matches('/').to_string(), secret: secret.into() }
+        FsBlobs {
+            root: root.into(),
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            secret: secret.into(),
+        }
     }
 
     fn object_path(&self, key: &str) -> PathBuf {
@@ -100,9 +104,8 @@ impl FsBlobs {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<(), StoreError> {
-        let param = |name: &str| {
-            query.split('&').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
-        };
+        let param =
+            |name: &str| query.split('&').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')));
         let denied = |why: &str| StoreError::Invalid(format!("presigned upload refused: {why}"));
         let expires: i64 = param("expires").and_then(|v| v.parse().ok()).ok_or_else(|| denied("no expiry"))?;
         let length: u64 = param("length").and_then(|v| v.parse().ok()).ok_or_else(|| denied("no length"))?;

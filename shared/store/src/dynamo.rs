@@ -9,9 +9,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update as DdbUpdate,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update as DdbUpdate};
 use aws_sdk_dynamodb::Client;
 use serde_json::Value;
 
@@ -312,17 +310,16 @@ impl Table for DynamoTable {
             Err(err) => {
                 if let Some(TransactWriteItemsError::TransactionCanceledException(c)) = err.as_service_error() {
                     let reasons = c.cancellation_reasons();
-                    if let Some(index) =
-                        reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed"))
-                    {
+                    if let Some(index) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
                         return Err(StoreError::ConditionFailed { index });
                     }
                     if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
                         return Err(StoreError::Conflict);
                     }
-                    if reasons.iter().any(|r| {
-                        matches!(r.code(), Some("ThrottlingError" | "ProvisionedThroughputExceeded"))
-                    }) {
+                    if reasons
+                        .iter()
+                        .any(|r| matches!(r.code(), Some("ThrottlingError" | "ProvisionedThroughputExceeded")))
+                    {
                         return Err(StoreError::Throttled);
                     }
                 }

@@ -65,11 +65,7 @@ impl EmbeddedTable {
         writer.execute_batch(SCHEMA).map_err(backend)?;
         let readers = (0..READERS).map(|_| open(path).map(Mutex::new)).collect::<Result<_, _>>()?;
         Ok(EmbeddedTable {
-            inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
-                readers,
-                next_reader: Default::default(),
-            }),
+            inner: Arc::new(Inner { writer: Mutex::new(writer), readers, next_reader: Default::default() }),
         })
     }
 
@@ -136,9 +132,7 @@ fn write_item(conn: &Connection, item: &Item) -> Result<(), StoreError> {
 
 fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError> {
     let (pcol, scol) = index_cols(q.index);
-    let mut sql = format!(
-        "SELECT body FROM items WHERE {pcol} = ?1 AND (expires_at IS NULL OR expires_at > ?2)"
-    );
+    let mut sql = format!("SELECT body FROM items WHERE {pcol} = ?1 AND (expires_at IS NULL OR expires_at > ?2)");
     let mut args: Vec<rusqlite::types::Value> = vec![q.pk.clone().into(), now.into()];
     let arg = |v: String, args: &mut Vec<rusqlite::types::Value>| {
         args.push(v.into());
@@ -187,9 +181,7 @@ fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError>
     }
     sql += &format!(" LIMIT {}", q.limit + 1);
     let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, String>(0))
-        .map_err(backend)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, String>(0)).map_err(backend)?;
     let mut items = Vec::with_capacity(q.limit + 1);
     for row in rows {
         items.push(parse_item(&row.map_err(backend)?)?);
@@ -220,8 +212,7 @@ fn run_transact(conn: &mut Connection, ops: &[WriteOp], now: i64) -> Result<(), 
             WriteOp::Put { item, .. } => write_item(&tx, item)?,
             WriteOp::Update { update, .. } => write_item(&tx, &update.apply(&key, current.as_ref()))?,
             WriteOp::Delete { .. } => {
-                tx.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![key.pk, key.sk])
-                    .map_err(backend)?;
+                tx.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![key.pk, key.sk]).map_err(backend)?;
             }
             WriteOp::Check { .. } => {}
         }

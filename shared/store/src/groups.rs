@@ -87,7 +87,13 @@ pub const CREATE_COOLDOWN_OP: usize = 0;
 
 /// A new group: the cooldown (absent or expired), META, the host's membership,
 /// the group chat room, the host's counters and the notifications, all or nothing.
-pub fn create(g: &Group, host: &Membership, now: DateTime<Utc>, cooldown_secs: i64, notifications: Vec<Item>) -> Vec<WriteOp> {
+pub fn create(
+    g: &Group,
+    host: &Membership,
+    now: DateTime<Utc>,
+    cooldown_secs: i64,
+    notifications: Vec<Item>,
+) -> Vec<WriteOp> {
     let cooldown = to_item(&cooldown_key(g.host.user_id), &json!({ EXPIRES_AT: now.timestamp() + cooldown_secs }));
     let room = to_item(
         &room_key(g.chat_room_id),
@@ -123,7 +129,9 @@ pub fn write_outcome(
     let mut ops = vec![WriteOp::put(meta_item(&g)).when(Cond::equals("version", read_version))];
     ops.extend(changed.iter().map(|m| WriteOp::put(member_item(m))));
     ops.extend(
-        joined.iter().map(|u| WriteOp::update(keys::user(*u), Update::new().add("groupJoinedCnt", 1)).when(Cond::Exists)),
+        joined
+            .iter()
+            .map(|u| WriteOp::update(keys::user(*u), Update::new().add("groupJoinedCnt", 1)).when(Cond::Exists)),
     );
     ops.extend(notifications.into_iter().map(WriteOp::put_new));
     ops
@@ -140,8 +148,7 @@ pub fn delete(state: &GroupState, notifications: Vec<Item>) -> (Vec<WriteOp>, Ve
         WriteOp::update(keys::user(g.host.user_id), Update::new().add("groupCreatedCnt", -1)).when(Cond::Exists),
     ];
     first.extend(notifications.into_iter().map(WriteOp::put_new));
-    let members: Vec<WriteOp> =
-        state.members.iter().map(|m| WriteOp::delete(member_key(g.id, m.user_id()))).collect();
+    let members: Vec<WriteOp> = state.members.iter().map(|m| WriteOp::delete(member_key(g.id, m.user_id()))).collect();
     // Keep the first transaction within DynamoDB's limit; the rest goes after.
     let room = MAX_TRANSACT_OPS - first.len();
     let split = members.len().min(room);

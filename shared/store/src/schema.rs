@@ -3,8 +3,8 @@
 //! check the embedded engine's index layout against it.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use serde_yaml::Value as Yaml;
 
@@ -59,16 +59,12 @@ impl TableDef {
             .map(|a| Some((s(a, "AttributeName")?, s(a, "AttributeType")?)))
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| bad("bad AttributeDefinitions"))?;
-        let (hash_key, range_key) =
-            props.get("KeySchema").and_then(key_schema).ok_or_else(|| bad("bad KeySchema"))?;
+        let (hash_key, range_key) = props.get("KeySchema").and_then(key_schema).ok_or_else(|| bad("bad KeySchema"))?;
         let mut indexes = Vec::new();
         for gsi in props.get("GlobalSecondaryIndexes").and_then(Yaml::as_sequence).into_iter().flatten() {
             let name = s(gsi, "IndexName").ok_or_else(|| bad("GSI without IndexName"))?;
             let (h, r) = gsi.get("KeySchema").and_then(key_schema).ok_or_else(|| bad("bad GSI KeySchema"))?;
-            let proj = gsi
-                .get("Projection")
-                .and_then(|p| s(p, "ProjectionType"))
-                .unwrap_or_else(|| "ALL".into());
+            let proj = gsi.get("Projection").and_then(|p| s(p, "ProjectionType")).unwrap_or_else(|| "ALL".into());
             indexes.push((name, h, r, proj));
         }
         let ttl_attribute = props
@@ -148,10 +144,10 @@ mod tests {
         assert_eq!(idx, vec![("GSI1", GSI1PK, GSI1SK), ("GSI2", GSI2PK, GSI2SK)]);
         for index in [Index::Gsi1, Index::Gsi2] {
             let (h, r) = index.attrs();
-            assert!(def.indexes.iter().any(|(n, hh, rr, p)| Some(n.as_str()) == index.name()
-                && hh == h
-                && rr == r
-                && p == "ALL"));
+            assert!(def
+                .indexes
+                .iter()
+                .any(|(n, hh, rr, p)| Some(n.as_str()) == index.name() && hh == h && rr == r && p == "ALL"));
         }
         assert_eq!(def.ttl_attribute.as_deref(), Some(EXPIRES_AT));
     }

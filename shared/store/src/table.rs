@@ -226,9 +226,7 @@ impl WriteOp {
     pub fn key(&self) -> Option<Key> {
         match self {
             WriteOp::Put { item, .. } => Key::of(item),
-            WriteOp::Update { key, .. } | WriteOp::Delete { key, .. } | WriteOp::Check { key, .. } => {
-                Some(key.clone())
-            }
+            WriteOp::Update { key, .. } | WriteOp::Delete { key, .. } | WriteOp::Check { key, .. } => Some(key.clone()),
         }
     }
     pub fn conds(&self) -> &[Cond] {
@@ -335,7 +333,9 @@ pub fn validate_transact(ops: &[WriteOp]) -> Result<(), StoreError> {
     for op in ops {
         let key = op.key().ok_or_else(|| StoreError::Invalid("put item without string PK/SK".into()))?;
         if !seen.insert(key) {
-            return Err(StoreError::Invalid("Transaction request cannot include multiple operations on one item".into()));
+            return Err(StoreError::Invalid(
+                "Transaction request cannot include multiple operations on one item".into(),
+            ));
         }
         if let WriteOp::Update { update, .. } = op {
             if update.set.iter().any(|(a, _)| a == PK || a == SK) {

@@ -80,9 +80,7 @@ pub fn change_profile(user: &User, change: &ProfileChange) -> Vec<WriteOp> {
             update = update.set("nickName", n.as_str());
             ops.push(WriteOp::Update { key, update, conds: std::mem::take(&mut user_op_conds) });
             ops.push(WriteOp::put_new(to_item(&keys::nickname(n), &json!({ "userId": user.user_id }))));
-            ops.push(
-                WriteOp::delete(keys::nickname(&user.nick_name)).when(Cond::equals("userId", user.user_id)),
-            );
+            ops.push(WriteOp::delete(keys::nickname(&user.nick_name)).when(Cond::equals("userId", user.user_id)));
         }
         _ => ops.push(WriteOp::Update { key, update, conds: user_op_conds }),
     }
@@ -95,12 +93,10 @@ pub fn set_notification_enabled(user_id: i64, enabled: bool) -> WriteOp {
 
 /// Soft delete: the account stays (email and nickname stay taken); sessions go.
 pub fn withdraw(user_id: i64, now: DateTime<Utc>, sessions: &[Session]) -> Vec<WriteOp> {
-    let mut ops = vec![WriteOp::update(
-        keys::user(user_id),
-        Update::new().set("deletedAt", moim_domain::time::format(now)),
-    )
-    .when(Cond::Exists)
-    .when(Cond::AttrAbsent("deletedAt".into()))];
+    let mut ops =
+        vec![WriteOp::update(keys::user(user_id), Update::new().set("deletedAt", moim_domain::time::format(now)))
+            .when(Cond::Exists)
+            .when(Cond::AttrAbsent("deletedAt".into()))];
     ops.extend(sessions.iter().map(|s| WriteOp::delete(keys::session(user_id, &s.jti))));
     ops
 }
@@ -237,20 +233,13 @@ pub async fn follow_page(
 /// Times (epoch seconds) of recent failed logins for an email, with their keys.
 pub async fn login_failures(t: &dyn Table, email: &str) -> Result<Vec<(Key, i64)>, StoreError> {
     let page = t.query(Query::table(keys::login_failures_pk(email)).limit(100)).await?;
-    Ok(page
-        .items
-        .iter()
-        .filter_map(|i| Some((Key::of(i)?, i.get("at")?.as_i64()?)))
-        .collect())
+    Ok(page.items.iter().filter_map(|i| Some((Key::of(i)?, i.get("at")?.as_i64()?))).collect())
 }
 
 /// Records one failed login; it disappears after the lock-out window.
 pub fn record_login_failure(email: &str, now: i64) -> WriteOp {
     let key = Key::new(keys::login_failures_pk(email), format!("AT#{now:012}#{:016x}", rand::random::<u64>()));
-    WriteOp::put(to_item(
-        &key,
-        &json!({ "at": now, EXPIRES_AT: now + moim_domain::user::LOGIN_FAILURE_WINDOW_SECS }),
-    ))
+    WriteOp::put(to_item(&key, &json!({ "at": now, EXPIRES_AT: now + moim_domain::user::LOGIN_FAILURE_WINDOW_SECS })))
 }
 
 #[cfg(test)]

@@ -23,7 +23,8 @@ async fn s3_engine() -> Option<Engine> {
         eprintln!("skipping S3 engine: MOIM_S3_ENDPOINT unset (scripts/test sets it)");
         return None;
     };
-    let bucket = format!("contract-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    let bucket =
+        format!("contract-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
     let s3 = S3Blobs::new(moim_store::blob::s3_client(Some(&endpoint)).await, &bucket, format!("{endpoint}/{bucket}"));
     s3.ensure_bucket().await.unwrap();
     Some(Engine { blobs: Box::new(s3), fs: None, _dir: None })

@@ -145,16 +145,13 @@ async fn paging_has_no_duplicates_or_gaps(t: &dyn Table) {
         assert_eq!(keys, sorted);
     }
     // An exact-multiple page count ends without an empty extra page.
-    let (all, pages) = drain(t, Query::table("P").sk(SkCond::Between("S#0000".into(), "S#0049".into())).limit(10)).await;
+    let (all, pages) =
+        drain(t, Query::table("P").sk(SkCond::Between("S#0000".into(), "S#0049".into())).limit(10)).await;
     assert_eq!((all.len(), pages), (50, 5));
 }
 
 async fn sort_key_conditions(t: &dyn Table) {
-    put_many(
-        t,
-        ["A#1", "A#2", "AB#1", "B#1", "B#2", "C"].iter().map(|s| item("Q", s, json!({}))).collect(),
-    )
-    .await;
+    put_many(t, ["A#1", "A#2", "AB#1", "B#1", "B#2", "C"].iter().map(|s| item("Q", s, json!({}))).collect()).await;
     let q = |c| async move { sks(&t.query(Query::table("Q").sk(c)).await.unwrap().items) };
     assert_eq!(q(SkCond::Eq("B#1".into())).await, ["B#1"]);
     assert_eq!(q(SkCond::BeginsWith("A#".into())).await, ["A#1", "A#2"]);
@@ -383,9 +380,7 @@ async fn embedded_data_survives_reopen() {
     let path = dir.path().join("t.sqlite3");
     {
         let t = EmbeddedTable::open(&path).unwrap();
-        t.transact(vec![WriteOp::put(item("K", "1", json!({"v": 1, "GSI1PK": "g", "GSI1SK": "1"})))])
-            .await
-            .unwrap();
+        t.transact(vec![WriteOp::put(item("K", "1", json!({"v": 1, "GSI1PK": "g", "GSI1SK": "1"})))]).await.unwrap();
     }
     let t = EmbeddedTable::open(&path).unwrap();
     assert_eq!(t.get(&Key::new("K", "1")).await.unwrap().unwrap()["v"], 1);

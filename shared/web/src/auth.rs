@@ -157,7 +157,8 @@ mod tests {
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let none_header = b64.encode(r#"{"alg":"none","typ":"JWT"}"#);
         assert!(t.verify(&format!("{none_header}.{}.", parts[1]), TokenType::Access).is_err());
-        let payload = String::from_utf8(b64.decode(parts[1]).unwrap()).unwrap().replace("\"sub\":\"1\"", "\"sub\":\"2\"");
+        let payload =
+            String::from_utf8(b64.decode(parts[1]).unwrap()).unwrap().replace("\"sub\":\"1\"", "\"sub\":\"2\"");
         let tampered = format!("{}.{}.{}", parts[0], b64.encode(payload), parts[2]);
         assert_eq!(t.verify(&tampered, TokenType::Access).unwrap_err().code, ErrorCode::INVALID_TOKEN);
     }
@@ -165,7 +166,10 @@ mod tests {
     #[test]
     fn refresh_cookie_attributes() {
         let c = refresh_cookie(Some("abc"), Some("wego.monster"), true);
-        assert_eq!(c, "refreshToken=abc; Path=/; Max-Age=604800; HttpOnly; SameSite=Strict; Domain=wego.monster; Secure");
+        assert_eq!(
+            c,
+            "refreshToken=abc; Path=/; Max-Age=604800; HttpOnly; SameSite=Strict; Domain=wego.monster; Secure"
+        );
         let cleared = refresh_cookie(None, None, false);
         assert_eq!(cleared, "refreshToken=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
         assert_eq!(cookie_value("a=1; refreshToken=xyz; b=2", REFRESH_COOKIE), Some("xyz"));

@@ -155,7 +155,7 @@ pub fn parse_id(raw: &str) -> Option<i64> {
     if raw.is_empty() || raw.len() > 16 || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    raw.parse().ok().filter(|n: &i64| *n <= (1i64 << 53) - 1)
+    raw.parse().ok().filter(|n: &i64| *n < (1i64 << 53))
 }
 
 #[cfg(test)]

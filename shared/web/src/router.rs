@@ -58,10 +58,7 @@ fn json_response(status: u16, body: Option<serde_json::Value>, cookies: &[String
         b = b.header("set-cookie", c);
     }
     match body {
-        Some(v) => b
-            .header("content-type", "application/json")
-            .body(Body::Text(v.to_string()))
-            .unwrap_or_default(),
+        Some(v) => b.header("content-type", "application/json").body(Body::Text(v.to_string())).unwrap_or_default(),
         None => b.body(Body::Empty).unwrap_or_default(),
     }
 }

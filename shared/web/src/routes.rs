@@ -80,14 +80,13 @@ pub fn specificity(pattern: &str) -> Vec<u8> {
     pattern.trim_matches('/').split('/').map(|s| if s.starts_with('{') { 0 } else { 1 }).collect()
 }
 
+/// A matched route key with its path parameters.
+pub type Resolved<'a> = (&'a str, Vec<(String, String)>);
+
 /// Finds the most specific route key among `keys` for a method and path, with its
 /// parameters. `Err(true)` = the path exists under another method (405).
-pub fn resolve<'a>(
-    keys: impl IntoIterator<Item = &'a str>,
-    method: &str,
-    path: &str,
-) -> Result<(&'a str, Vec<(String, String)>), bool> {
-    let mut best: Option<(&'a str, Vec<(String, String)>)> = None;
+pub fn resolve<'a>(keys: impl IntoIterator<Item = &'a str>, method: &str, path: &str) -> Result<Resolved<'a>, bool> {
+    let mut best: Option<Resolved<'a>> = None;
     let mut path_known = false;
     for key in keys {
         let (m, pattern) = split_key(key);
@@ -141,9 +140,9 @@ mod tests {
 
     #[test]
     fn unknown_paths_and_methods() {
-        assert_eq!(resolve(CATALOG.iter().copied(), "GET", "/api/v1/nope").unwrap_err(), false);
-        assert_eq!(resolve(CATALOG.iter().copied(), "GET", "/api/v1/auth/login").unwrap_err(), true);
-        assert_eq!(resolve(CATALOG.iter().copied(), "DELETE", "/api/v1/users/me").unwrap_err(), true);
+        assert!(!resolve(CATALOG.iter().copied(), "GET", "/api/v1/nope").unwrap_err(), "unknown path: 404");
+        assert!(resolve(CATALOG.iter().copied(), "GET", "/api/v1/auth/login").unwrap_err(), "other method: 405");
+        assert!(resolve(CATALOG.iter().copied(), "DELETE", "/api/v1/users/me").unwrap_err(), "other method: 405");
     }
 
     #[test]

@@ -227,11 +227,20 @@ fn create_validation_order() {
     assert_eq!(with("tags", json!((0..11).map(|i| format!("t{i}")).collect::<Vec<_>>())).code, E::TAG_EXCEED_MAX);
     assert_eq!(with("tags", json!(["a", " a "])).code, E::TAG_DUPLICATED);
     assert_eq!(with("endTime", json!("2026-06-10T09:00:00")).code, E::GROUP_TIME_INVALID_RANGE);
-    assert_eq!(with("images", json!([{"imageKey": "a"}, {"imageKey": "b"}, {"imageKey": "c"}, {"imageKey": "d"}])).code, E::IMAGE_UPLOAD_EXCEED);
+    assert_eq!(
+        with("images", json!([{"imageKey": "a"}, {"imageKey": "b"}, {"imageKey": "c"}, {"imageKey": "d"}])).code,
+        E::IMAGE_UPLOAD_EXCEED
+    );
     assert_eq!(with("images", json!([{"sortOrder": 0}])).code, E::GROUP_IMAGE_KEY_REQUIRED);
     assert_eq!(with("images", json!([{"imageKey": "a"}, {"imageKey": "a"}])).code, E::DUPLICATED_IMAGE_KEY_IN_REQUEST);
-    assert_eq!(with("images", json!([{"imageKey": "a", "sortOrder": 3}])).code, E::INVALID_GROUP_IMAGE_SORT_ORDER_RANGE);
-    assert_eq!(with("images", json!([{"imageKey": "a", "sortOrder": 1}, {"imageKey": "b", "sortOrder": 1}])).code, E::DUPLICATED_IMAGE_SORT_ORDER_IN_REQUEST);
+    assert_eq!(
+        with("images", json!([{"imageKey": "a", "sortOrder": 3}])).code,
+        E::INVALID_GROUP_IMAGE_SORT_ORDER_RANGE
+    );
+    assert_eq!(
+        with("images", json!([{"imageKey": "a", "sortOrder": 1}, {"imageKey": "b", "sortOrder": 1}])).code,
+        E::DUPLICATED_IMAGE_SORT_ORDER_IN_REQUEST
+    );
     // Every field failure is listed together.
     let e = validate_create(&json!({}), now()).unwrap_err();
     assert_eq!(e.fields.len(), 6);
@@ -254,19 +263,37 @@ fn update_rules() {
     assert_eq!(s.update(1, &p(json!({"title": " "})), now()).unwrap_err().code, E::GROUP_TITLE_REQUIRED);
     assert_eq!(s.update(1, &p(json!({"title": "a".repeat(51)})), now()).unwrap_err().code, E::GROUP_TITLE_TOO_LONG);
     assert_eq!(s.update(1, &p(json!({"maxParticipants": 1})), now()).unwrap_err().code, E::INVALID_MAX_PARTICIPANTS);
-    assert_eq!(s.update(1, &p(json!({"status": "RECRUITING"})), now()).unwrap_err().code, E::GROUP_STATUS_TRANSFER_IMPOSSIBLE);
-    assert_eq!(s.update(1, &p(json!({"endTime": "2026-06-01T12:00:00"})), now()).unwrap_err().code, E::GROUP_TIME_INVALID_RANGE);
+    assert_eq!(
+        s.update(1, &p(json!({"status": "RECRUITING"})), now()).unwrap_err().code,
+        E::GROUP_STATUS_TRANSFER_IMPOSSIBLE
+    );
+    assert_eq!(
+        s.update(1, &p(json!({"endTime": "2026-06-01T12:00:00"})), now()).unwrap_err().code,
+        E::GROUP_TIME_INVALID_RANGE
+    );
     assert_eq!(parse_patch(&json!({"status": "NOPE"})).unwrap_err().code, E::INVALID_INPUT_VALUE);
     // Lowering max to the count turns the group FULL; raising it reopens.
     let full = s.update(1, &p(json!({"maxParticipants": 2})), now()).unwrap().group;
     assert_eq!(full.status, GroupStatus::Full);
     let s_full = GroupState { group: full, members: s.members.clone() };
-    assert_eq!(s_full.update(1, &p(json!({"maxParticipants": 12})), now()).unwrap().group.status, GroupStatus::Recruiting);
+    assert_eq!(
+        s_full.update(1, &p(json!({"maxParticipants": 12})), now()).unwrap().group.status,
+        GroupStatus::Recruiting
+    );
     let mut three = s.clone();
     three.group.participant_count = 3;
-    assert_eq!(three.update(1, &p(json!({"maxParticipants": 2})), now()).unwrap_err().code, E::MAX_PARTICIPANTS_BELOW_ATTEND_COUNT);
-    let closed = s.update(1, &p(json!({"status": "CLOSED", "tags": ["x"], "joinPolicy": "APPROVAL_REQUIRED"})), now()).unwrap().group;
-    assert_eq!((closed.status, closed.tags.clone(), closed.join_policy), (GroupStatus::Closed, vec!["x".to_string()], JoinPolicy::Free));
+    assert_eq!(
+        three.update(1, &p(json!({"maxParticipants": 2})), now()).unwrap_err().code,
+        E::MAX_PARTICIPANTS_BELOW_ATTEND_COUNT
+    );
+    let closed = s
+        .update(1, &p(json!({"status": "CLOSED", "tags": ["x"], "joinPolicy": "APPROVAL_REQUIRED"})), now())
+        .unwrap()
+        .group;
+    assert_eq!(
+        (closed.status, closed.tags.clone(), closed.join_policy),
+        (GroupStatus::Closed, vec!["x".to_string()], JoinPolicy::Free)
+    );
     let mut cancelled = s.clone();
     cancelled.group.status = GroupStatus::Cancelled;
     assert_eq!(cancelled.update(1, &GroupPatch::default(), now()).unwrap_err().code, E::GROUP_CANNOT_UPDATE_IN_STATUS);
