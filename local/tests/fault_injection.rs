@@ -9,8 +9,9 @@ mod common;
 use std::future::Future;
 use std::sync::Arc;
 
-use common::{rig_with, Rig};
+use common::{rig_on, Rig};
 use moim_blackbox::faults::{Fault, FaultyTable};
+use moim_blackbox::{engines, Engine};
 use moim_store::Table;
 use serde_json::{json, Value};
 
@@ -19,13 +20,14 @@ struct FRig {
     faults: Arc<FaultyTable>,
 }
 
-fn frig() -> Arc<FRig> {
+async fn frig(engine: Engine) -> Arc<FRig> {
     let mut handle = None;
-    let rig = rig_with(|inner| {
+    let rig = rig_on(engine, |inner| {
         let f = Arc::new(FaultyTable::new(inner));
         handle = Some(f.clone());
         f as Arc<dyn Table>
-    });
+    })
+    .await;
     Arc::new(FRig { rig, faults: handle.unwrap() })
 }
 
@@ -106,44 +108,46 @@ async fn sweep<S, SF, A, AF, P, PF>(
     P: Fn(Arc<FRig>, Value) -> PF,
     PF: Future<Output = Value>,
 {
-    // Baseline run: how many calls the endpoint makes, and the state it leaves.
-    let r = frig();
-    let ctx = setup(r.clone()).await;
-    let before = probe(r.clone(), ctx.clone()).await;
-    r.rig.counts.take();
-    let (s, b) = act(r.clone(), ctx.clone()).await;
-    assert_eq!(s, ok, "{name}: baseline {b}");
-    let (g, q, t) = r.rig.counts.take();
-    let calls = g + q + t;
-    let after = probe(r.clone(), ctx.clone()).await;
-    assert_ne!(before, after, "{name}: the probe must see the change");
+    for engine in engines() {
+        // Baseline run: how many calls the endpoint makes, and the state it leaves.
+        let r = frig(engine).await;
+        let ctx = setup(r.clone()).await;
+        let before = probe(r.clone(), ctx.clone()).await;
+        r.rig.counts.take();
+        let (s, b) = act(r.clone(), ctx.clone()).await;
+        assert_eq!(s, ok, "{name} on {engine:?}: baseline {b}");
+        let (g, q, t) = r.rig.counts.take();
+        let calls = g + q + t;
+        let after = probe(r.clone(), ctx.clone()).await;
+        assert_ne!(before, after, "{name} on {engine:?}: the probe must see the change");
 
-    for n in 1..=calls {
-        for fault in [Fault::Before, Fault::After] {
-            let r = frig();
-            let ctx = setup(r.clone()).await;
-            r.faults.arm(n, fault);
-            let (s, b) = act(r.clone(), ctx.clone()).await;
-            r.faults.disarm();
-            assert!(r.faults.fired(), "{name}: call {n} was not made");
-            let state = probe(r.clone(), ctx.clone()).await;
-            let at = format!("{name}: call {n}/{calls} {fault:?}");
-            if s != ok {
-                assert_eq!(b["status"].as_u64(), Some(s), "{at}: error body status {b}");
-                assert_eq!(b["errorCode"], "INTERNAL_SERVER_ERROR", "{at}: {b}");
-            }
-            assert!(
-                state == before || state == after,
-                "{at}: half-written state {state} (before {before}, after {after})"
-            );
-            let (s2, b2) = act(r.clone(), ctx.clone()).await;
-            match (state == after, repeat_when_committed) {
-                (true, Some((code, err))) => {
-                    assert_eq!((s2, b2["errorCode"].as_str().unwrap_or("")), (code, err), "{at}: repeat {b2}")
+        for n in 1..=calls {
+            for fault in [Fault::Before, Fault::After] {
+                let r = frig(engine).await;
+                let ctx = setup(r.clone()).await;
+                r.faults.arm(n, fault);
+                let (s, b) = act(r.clone(), ctx.clone()).await;
+                r.faults.disarm();
+                assert!(r.faults.fired(), "{name} on {engine:?}: call {n} was not made");
+                let state = probe(r.clone(), ctx.clone()).await;
+                let at = format!("{name} on {engine:?}: call {n}/{calls} {fault:?}");
+                if s != ok {
+                    assert_eq!(b["status"].as_u64(), Some(s), "{at}: error body status {b}");
+                    assert_eq!(b["errorCode"], "INTERNAL_SERVER_ERROR", "{at}: {b}");
                 }
-                _ => assert_eq!(s2, ok, "{at}: repeat {b2}"),
+                assert!(
+                    state == before || state == after,
+                    "{at}: half-written state {state} (before {before}, after {after})"
+                );
+                let (s2, b2) = act(r.clone(), ctx.clone()).await;
+                match (state == after, repeat_when_committed) {
+                    (true, Some((code, err))) => {
+                        assert_eq!((s2, b2["errorCode"].as_str().unwrap_or("")), (code, err), "{at}: repeat {b2}")
+                    }
+                    _ => assert_eq!(s2, ok, "{at}: repeat {b2}"),
+                }
+                assert_eq!(probe(r.clone(), ctx.clone()).await, after, "{at}: the repeat completes the change");
             }
-            assert_eq!(probe(r.clone(), ctx.clone()).await, after, "{at}: the repeat completes the change");
         }
     }
 }

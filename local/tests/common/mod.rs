@@ -5,9 +5,11 @@
 use std::sync::Arc;
 
 use moim_blackbox::counting::{CountingTable, Counts};
+use moim_blackbox::Engine;
 use moim_local::event::{build, HttpRequest};
 use moim_store::blob::FsBlobs;
-use moim_store::{EmbeddedTable, Table};
+use moim_store::schema::TableDef;
+use moim_store::{DynamoTable, EmbeddedTable, Table};
 use moim_web::config::{Config, LocalDefaults};
 use moim_web::{AppContext, Route};
 use serde_json::Value;
@@ -19,14 +21,24 @@ pub struct Rig {
     _dir: tempfile::TempDir,
 }
 
-/// A fresh embedded store behind a counting table; `wrap` may add another layer.
-pub fn rig_with(wrap: impl FnOnce(Arc<dyn Table>) -> Arc<dyn Table>) -> Rig {
+/// A fresh store of the given engine behind a counting table; `wrap` may add
+/// another layer. DynamoDB: a new table on the emulator, created from template.yaml.
+pub async fn rig_on(engine: Engine, wrap: impl FnOnce(Arc<dyn Table>) -> Arc<dyn Table>) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let config =
         Config::local(LocalDefaults { data_dir: dir.path().to_path_buf(), base_url: "http://127.0.0.1:3000".into() })
             .unwrap();
     let counts = Arc::new(Counts::default());
-    let inner: Arc<dyn Table> = Arc::new(EmbeddedTable::open(dir.path().join("t.sqlite3")).unwrap());
+    let inner: Arc<dyn Table> = match engine {
+        Engine::Embedded => Arc::new(EmbeddedTable::open(dir.path().join("t.sqlite3")).unwrap()),
+        Engine::DynamoDb => {
+            let endpoint = std::env::var("MOIM_DYNAMODB_ENDPOINT").unwrap();
+            let client = moim_store::dynamo::client(Some(&endpoint)).await;
+            let name = format!("rig-{}", moim_store::keys::next_id());
+            TableDef::from_workspace_template().unwrap().create(&client, &name).await.unwrap();
+            Arc::new(DynamoTable::new(client, name))
+        }
+    };
     let table = CountingTable { inner: wrap(inner.clone()), counts: counts.clone() };
     let blobs = FsBlobs::new(dir.path().join("blobs"), "http://127.0.0.1:3000", b"k".to_vec());
     let ctx = AppContext::with_ports(config, Arc::new(table), Arc::new(blobs));
@@ -72,6 +84,16 @@ impl Rig {
     }
 }
 
+/// An embedded-store rig.
 pub fn rig() -> Rig {
-    rig_with(|t| t)
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        Config::local(LocalDefaults { data_dir: dir.path().to_path_buf(), base_url: "http://127.0.0.1:3000".into() })
+            .unwrap();
+    let counts = Arc::new(Counts::default());
+    let inner: Arc<dyn Table> = Arc::new(EmbeddedTable::open(dir.path().join("t.sqlite3")).unwrap());
+    let table = CountingTable { inner: inner.clone(), counts: counts.clone() };
+    let blobs = FsBlobs::new(dir.path().join("blobs"), "http://127.0.0.1:3000", b"k".to_vec());
+    let ctx = AppContext::with_ports(config, Arc::new(table), Arc::new(blobs));
+    Rig { inner, ctx: Arc::new(ctx), counts, _dir: dir }
 }

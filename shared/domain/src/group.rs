@@ -270,8 +270,12 @@ impl GroupState {
         self.group.host.user_id == user_id
     }
 
-    fn outcome(&self) -> Outcome {
-        Outcome { group: self.group.clone(), changed: vec![], joined: vec![], notify: vec![] }
+    /// The starting point of a change: the group as of `now` (a past group is
+    /// written back as FINISHED by whatever write touches it next).
+    fn outcome(&self, now: DateTime<Utc>) -> Outcome {
+        let mut group = self.group.clone();
+        group.status = group.effective_status(now);
+        Outcome { group, changed: vec![], joined: vec![], notify: vec![] }
     }
 
     /// Seats in use: ATTEND memberships (host included).
@@ -305,7 +309,7 @@ impl GroupState {
             Some(MemberStatus::Pending) => return Err(err(E::ALREADY_REQUESTED_TO_JOIN)),
             _ => {}
         }
-        let mut out = self.outcome();
+        let mut out = self.outcome(now);
         let mut m = existing.cloned().unwrap_or(Membership {
             group_user_id: new_group_user_id,
             group_id: g.id,
@@ -350,7 +354,7 @@ impl GroupState {
             return Err(err(E::GROUP_CANNOT_LEAVE_IN_STATUS));
         }
         let m = self.member(user_id).ok_or_else(|| err(E::GROUP_USER_NOT_FOUND))?;
-        let mut out = self.outcome();
+        let mut out = self.outcome(now);
         let mut m = m.clone();
         match m.status {
             MemberStatus::Banned => return Err(err(E::GROUP_BANNED_USER)),
@@ -439,7 +443,7 @@ impl GroupState {
         if m.status != from {
             return Err(err(refused));
         }
-        let mut out = self.outcome();
+        let mut out = self.outcome(now);
         let mut m = m.clone();
         match action {
             Approve => {

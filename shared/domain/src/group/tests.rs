@@ -372,3 +372,14 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_write_on_a_past_group_persists_finished() {
+    let mut s = state(JoinPolicy::Free, 3);
+    s = apply(&s, s.attend(&profile(2), None, 2, now()).unwrap());
+    s = apply(&s, s.moderate(HostAction::Ban, 1, 2, now()).unwrap());
+    let later = s.group.start_time + Duration::hours(1);
+    // Unban has no group-status restriction; the group it writes is FINISHED.
+    let o = s.moderate(HostAction::Unban, 1, 2, later).unwrap();
+    assert_eq!(o.group.status, GroupStatus::Finished);
+}
