@@ -449,7 +449,7 @@ async fn my_groups_current_mypost_and_past() {
     let c = srv.client();
     let (host, _, _) = c.register("host@b.com", "Host").await;
     let (m, _, _) = c.register("m@b.com", "Member").await;
-    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(3)).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
     let mut b = group_body("곧 끝나는 모임", 4, "FREE");
     b["startTime"] = json!(soon);
     let r = host.post("/api/v2/groups/create", Some(b)).await;
@@ -569,5 +569,30 @@ async fn list_paging_under_concurrent_inserts_has_no_duplicates_or_gaps() {
         for id in &existing {
             assert!(unique.contains(id), "{engine:?}: group {id} that existed before paging was skipped");
         }
+    }
+}
+
+#[tokio::test]
+async fn group_create_reaches_every_opted_in_follower_past_the_inline_limit() {
+    let srv = Server::start(BIN, Engine::Embedded);
+    let c = srv.client();
+    let (host, _, _) = c.register("host@b.com", "Host").await;
+    // 90 opted-in followers: more than ride in the create transaction (80).
+    let fans = users(&c, "f", 92).await;
+    for (i, (f, _)) in fans.iter().enumerate() {
+        assert_eq!(f.post("/api/v1/users/follow?followNickname=Host", None).await.status, 201);
+        if i < 90 {
+            f.patch("/api/v1/users/notification?isNotificationEnabled=true", None).await;
+        }
+    }
+    let id = create(&host, "팬 모임", 4, "FREE").await;
+    for (i, (f, _)) in fans.iter().enumerate() {
+        let n = f.get("/api/v1/notifications").await;
+        let got = n.data()["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["type"] == "GROUP_CREATE" && x["group"]["id"] == id);
+        assert_eq!(got, i < 90, "follower {i}");
     }
 }
