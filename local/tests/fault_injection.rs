@@ -163,6 +163,15 @@ async fn host_member_group(r: Arc<FRig>, policy: &str) -> Value {
     json!({ "host": host, "member": member, "member_id": member_id, "group": group })
 }
 
+/// Host, member and group, with the member's attend already done.
+async fn member_requested(r: Arc<FRig>, policy: &str) -> Value {
+    let c = host_member_group(r.clone(), policy).await;
+    let id = c["group"].as_i64().unwrap();
+    let path = format!("/api/v2/groups/{id}/attend");
+    call(&r, "POST /api/v2/groups/{groupId}/attend", &path, "", Some(&tok(&c, "member")), "").await;
+    c
+}
+
 #[tokio::test]
 async fn attend_and_left() {
     sweep(
@@ -187,20 +196,7 @@ async fn attend_and_left() {
     .await;
     sweep(
         "left",
-        |r| async move {
-            let c = host_member_group(r.clone(), "FREE").await;
-            let id = c["group"].as_i64().unwrap();
-            call(
-                &r,
-                "POST /api/v2/groups/{groupId}/attend",
-                &format!("/api/v2/groups/{id}/attend"),
-                "",
-                Some(&tok(&c, "member")),
-                "",
-            )
-            .await;
-            c
-        },
+        |r| member_requested(r, "FREE"),
         |r, c| async move {
             let id = c["group"].as_i64().unwrap();
             call(
@@ -224,20 +220,7 @@ async fn attend_and_left() {
 async fn moderation() {
     sweep(
         "approve",
-        |r| async move {
-            let c = host_member_group(r.clone(), "APPROVAL_REQUIRED").await;
-            let id = c["group"].as_i64().unwrap();
-            call(
-                &r,
-                "POST /api/v2/groups/{groupId}/attend",
-                &format!("/api/v2/groups/{id}/attend"),
-                "",
-                Some(&tok(&c, "member")),
-                "",
-            )
-            .await;
-            c
-        },
+        |r| member_requested(r, "APPROVAL_REQUIRED"),
         |r, c| async move {
             let (id, m) = (c["group"].as_i64().unwrap(), c["member_id"].as_i64().unwrap());
             let path = format!("/api/v2/groups/{id}/attendance/{m}/approve");
@@ -258,20 +241,7 @@ async fn moderation() {
     .await;
     sweep(
         "kick",
-        |r| async move {
-            let c = host_member_group(r.clone(), "FREE").await;
-            let id = c["group"].as_i64().unwrap();
-            call(
-                &r,
-                "POST /api/v2/groups/{groupId}/attend",
-                &format!("/api/v2/groups/{id}/attend"),
-                "",
-                Some(&tok(&c, "member")),
-                "",
-            )
-            .await;
-            c
-        },
+        |r| member_requested(r, "FREE"),
         |r, c| async move {
             let (id, m) = (c["group"].as_i64().unwrap(), c["member_id"].as_i64().unwrap());
             let path = format!("/api/v2/groups/{id}/attendance/{m}/kick");
@@ -343,20 +313,7 @@ async fn create_update_delete() {
     .await;
     sweep(
         "delete",
-        |r| async move {
-            let c = host_member_group(r.clone(), "FREE").await;
-            let id = c["group"].as_i64().unwrap();
-            call(
-                &r,
-                "POST /api/v2/groups/{groupId}/attend",
-                &format!("/api/v2/groups/{id}/attend"),
-                "",
-                Some(&tok(&c, "member")),
-                "",
-            )
-            .await;
-            c
-        },
+        |r| member_requested(r, "FREE"),
         |r, c| async move {
             let id = c["group"].as_i64().unwrap();
             call(&r, "DELETE /api/v2/groups/{groupId}", &format!("/api/v2/groups/{id}"), "", Some(&tok(&c, "host")), "")
