@@ -469,3 +469,44 @@ async fn users_and_follows() {
     )
     .await;
 }
+
+/// Every transaction loses its race: the write gives up after its bounded
+/// retries with 409 DATA_INTEGRITY_VIOLATION, and nothing is written.
+struct AlwaysConflict(Arc<dyn Table>);
+
+#[async_trait::async_trait]
+impl Table for AlwaysConflict {
+    async fn get(&self, key: &moim_store::Key) -> Result<Option<moim_store::Item>, moim_store::StoreError> {
+        self.0.get(key).await
+    }
+    async fn query(&self, q: moim_store::Query) -> Result<moim_store::Page, moim_store::StoreError> {
+        self.0.query(q).await
+    }
+    async fn transact(&self, _: Vec<moim_store::WriteOp>) -> Result<(), moim_store::StoreError> {
+        Err(moim_store::StoreError::Conflict)
+    }
+}
+
+#[tokio::test]
+async fn endless_conflicts_end_in_409_after_bounded_retries() {
+    let f = frig(Engine::Embedded).await;
+    let c = host_member_group(f.clone(), "FREE").await;
+    let id = c["group"].as_i64().unwrap();
+    let conflicted = f.rig.rewrap(|inner| Arc::new(AlwaysConflict(inner)));
+    let attend = format!("/api/v2/groups/{id}/attend");
+    let bearer = format!("Bearer {}", tok(&c, "member"));
+    let (s, b, _, (_, queries, transacts)) = conflicted
+        .call(
+            moim_groups::ROUTES,
+            "POST /api/v2/groups/{groupId}/attend",
+            &attend,
+            "",
+            &[("authorization", &bearer)],
+            "",
+        )
+        .await;
+    assert_eq!((s, b["errorCode"].as_str()), (409, Some("DATA_INTEGRITY_VIOLATION")), "{b}");
+    assert!(transacts > 1 && transacts == queries, "re-read before every retry: {queries} reads, {transacts} writes");
+    assert!(transacts <= 60, "bounded: {transacts}");
+    assert_eq!(group_view(&f, &c, "member").await[0], 1, "nothing written");
+}

@@ -356,56 +356,38 @@ async fn my_groups(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
         }
         return Ok(Reply::ok(json!({ "items": items, "nextCursor": next })));
     }
-    let my_statuses: Vec<MemberStatus> = {
-        let raw: Vec<String> = req
-            .query_all("myStatuses")
-            .iter()
-            .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
-            .filter(|v| !v.trim().is_empty())
-            .collect();
-        if raw.is_empty() {
-            vec![MemberStatus::Attend]
-        } else {
-            raw.iter()
-                .map(|v| {
-                    MemberStatus::parse(v.trim()).ok_or_else(|| {
-                        ApiError::from(DomainError::invalid("myStatuses", "모임: 알 수 없는 참여 상태입니다."))
-                    })
-                })
-                .collect::<ApiResult<_>>()?
-        }
-    };
-    // Memberships newest group first; each candidate's group is read to apply the status set.
-    let mut items = Vec::new();
-    let mut next = None;
-    let mut page_cursor = None;
-    let mut read = 0;
-    'outer: loop {
-        let (ms, more) = repo::memberships_page(&*ctx.table, caller.id(), cursor, 50, page_cursor).await?;
-        let candidates: Vec<&Membership> = ms.iter().filter(|m| my_statuses.contains(&m.status)).collect();
-        let groups =
-            futures::future::try_join_all(candidates.iter().map(|m| repo::get_group(&*ctx.table, m.group_id))).await?;
-        for (m, g) in candidates.into_iter().zip(groups) {
-            let Some(g) = g else { continue };
-            if statuses.contains(&g.effective_status(now)) {
-                if items.len() == size {
-                    next = items.last().and_then(|v: &Value| v["id"].as_i64());
-                    break 'outer;
-                }
-                items.push(views::list_item(&g, now, &urls, Some(m)));
-            }
-        }
-        read += ms.len();
-        match more {
-            Some(c) if read < LIST_SCAN_BUDGET => page_cursor = Some(c),
-            Some(_) => {
-                next = ms.last().map(|m| m.group_id);
-                break;
-            }
-            None => break,
-        }
-    }
+    let my_statuses = parse_member_statuses(&req)?;
+    let (rows, next) = repo::member_groups(
+        &*ctx.table,
+        caller.id(),
+        cursor,
+        size,
+        LIST_SCAN_BUDGET,
+        |m| my_statuses.contains(&m.status),
+        |g| statuses.contains(&g.effective_status(now)),
+    )
+    .await?;
+    let items: Vec<Value> = rows.iter().map(|(m, g)| views::list_item(g, now, &urls, Some(m))).collect();
     Ok(Reply::ok(json!({ "items": items, "nextCursor": next })))
+}
+
+/// `myStatuses` (repeatable or comma-separated), default `[ATTEND]`.
+fn parse_member_statuses(req: &Req) -> ApiResult<Vec<MemberStatus>> {
+    let raw: Vec<String> = req
+        .query_all("myStatuses")
+        .iter()
+        .flat_map(|v| v.split(',').map(|s| s.trim().to_string()).collect::<Vec<_>>())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if raw.is_empty() {
+        return Ok(vec![MemberStatus::Attend]);
+    }
+    raw.iter()
+        .map(|v| {
+            MemberStatus::parse(v)
+                .ok_or_else(|| ApiError::from(DomainError::invalid("myStatuses", "모임: 알 수 없는 참여 상태입니다.")))
+        })
+        .collect()
 }
 
 // ------------------------------------------------------------------ update / delete

@@ -18,7 +18,7 @@ pub struct Rig {
     pub inner: Arc<dyn Table>,
     pub ctx: Arc<AppContext>,
     pub counts: Arc<Counts>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// A fresh store of the given engine behind a counting table; `wrap` may add
@@ -42,10 +42,19 @@ pub async fn rig_on(engine: Engine, wrap: impl FnOnce(Arc<dyn Table>) -> Arc<dyn
     let table = CountingTable { inner: wrap(inner.clone()), counts: counts.clone() };
     let blobs = FsBlobs::new(dir.path().join("blobs"), "http://127.0.0.1:3000", b"k".to_vec());
     let ctx = AppContext::with_ports(config, Arc::new(table), Arc::new(blobs));
-    Rig { inner, ctx: Arc::new(ctx), counts, _dir: dir }
+    Rig { inner, ctx: Arc::new(ctx), counts, _dir: Some(dir) }
 }
 
 impl Rig {
+    /// The same store, configuration and keys behind another table layer
+    /// (e.g. one that makes every write lose its race).
+    pub fn rewrap(&self, wrap: impl FnOnce(Arc<dyn Table>) -> Arc<dyn Table>) -> Rig {
+        let counts = Arc::new(Counts::default());
+        let table = CountingTable { inner: wrap(self.inner.clone()), counts: counts.clone() };
+        let ctx = AppContext::with_ports((*self.ctx.config).clone(), Arc::new(table), self.ctx.blobs.clone());
+        Rig { inner: self.inner.clone(), ctx: Arc::new(ctx), counts, _dir: None }
+    }
+
     /// Runs one request through the function that serves `route` and returns
     /// (status, body, set-cookie values, (gets, queries, transacts)).
     pub async fn call(
@@ -95,5 +104,5 @@ pub fn rig() -> Rig {
     let table = CountingTable { inner: inner.clone(), counts: counts.clone() };
     let blobs = FsBlobs::new(dir.path().join("blobs"), "http://127.0.0.1:3000", b"k".to_vec());
     let ctx = AppContext::with_ports(config, Arc::new(table), Arc::new(blobs));
-    Rig { inner, ctx: Arc::new(ctx), counts, _dir: dir }
+    Rig { inner, ctx: Arc::new(ctx), counts, _dir: Some(dir) }
 }

@@ -219,3 +219,43 @@ pub async fn memberships_page(
     let ms = page.items.into_iter().map(from_item).collect::<Result<Vec<Membership>, _>>()?;
     Ok((ms, page.cursor))
 }
+
+/// A user's groups newest first (group ids below `before`): memberships that
+/// `keep_member` accepts, each joined with its group, which `keep_group` must
+/// accept. Same page rules and read budget as [`scan_listing`]; returns the
+/// rows and the id to continue from (None when nothing follows).
+pub async fn member_groups(
+    t: &dyn Table,
+    user_id: i64,
+    before: Option<i64>,
+    size: usize,
+    budget: usize,
+    keep_member: impl Fn(&Membership) -> bool,
+    keep_group: impl Fn(&Group) -> bool,
+) -> Result<(Vec<(Membership, Group)>, Option<i64>), StoreError> {
+    let mut out: Vec<(Membership, Group)> = Vec::new();
+    let mut cursor = None;
+    let mut read = 0;
+    loop {
+        let (ms, more) = memberships_page(t, user_id, before, 50, cursor).await?;
+        read += ms.len();
+        let last_read = ms.last().map(|m| m.group_id);
+        let candidates: Vec<Membership> = ms.into_iter().filter(|m| keep_member(m)).collect();
+        let groups = futures::future::try_join_all(candidates.iter().map(|m| get_group(t, m.group_id))).await?;
+        for (m, g) in candidates.into_iter().zip(groups) {
+            let Some(g) = g.filter(|g| keep_group(g)) else { continue };
+            out.push((m, g));
+            // One match past the page proves more follow.
+            if out.len() > size {
+                out.truncate(size);
+                let next = out.last().map(|(_, g)| g.id);
+                return Ok((out, next));
+            }
+        }
+        match more {
+            None => return Ok((out, None)),
+            Some(_) if read >= budget => return Ok((out, last_read)),
+            Some(c) => cursor = Some(c),
+        }
+    }
+}
