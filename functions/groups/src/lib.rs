@@ -151,7 +151,7 @@ async fn create(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     check_new_image_keys(&new.images, &[])?;
 
     let recipients = followers_to_notify(ctx, caller.id()).await?;
-    for _ in 0..3 {
+    with_retries(|| async {
         let now = Utc::now();
         let host = profile(&caller.user);
         let group = Group {
@@ -210,17 +210,19 @@ async fn create(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
                 }
                 let state = GroupState { group, members: vec![membership] };
                 let urls = Urls(&*ctx.blobs);
-                return Ok(Reply::created(views::detail(&state, Some(caller.id()), now, &urls)));
+                Ok(Some(Reply::created(views::detail(&state, Some(caller.id()), now, &urls))))
             }
+            // Another create of this user won: the cooldown is running.
             Err(StoreError::ConditionFailed { index: repo::CREATE_COOLDOWN_OP }) => {
-                return Err(cooldown_error(CREATE_COOLDOWN_SECS).into())
+                Err(cooldown_error(CREATE_COOLDOWN_SECS).into())
             }
-            Err(StoreError::ConditionFailed { .. }) => continue, // id clash: new ids
-            Err(StoreError::Conflict) => return Err(cooldown_error(CREATE_COOLDOWN_SECS).into()),
-            Err(e) => return Err(e.into()),
+            // An id clash, or a concurrent transaction on the same items: try again
+            // (the next attempt sees the winner's cooldown if there was one).
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(ErrorCode::DATA_INTEGRITY_VIOLATION.into())
+    })
+    .await
 }
 
 fn cooldown_error(remaining: i64) -> DomainError {
