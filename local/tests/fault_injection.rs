@@ -163,12 +163,29 @@ async fn host_member_group(r: Arc<FRig>, policy: &str) -> Value {
     json!({ "host": host, "member": member, "member_id": member_id, "group": group })
 }
 
+/// POSTs a group action as `who`: `attend` / `left` on the group, or a host
+/// verb (`approve`, `kick`, …) on the context's member.
+async fn group_post(r: &FRig, c: &Value, who: &str, action: &str) -> (u64, Value) {
+    let id = c["group"].as_i64().unwrap();
+    let (route, path) = match action {
+        "attend" | "left" => {
+            (format!("POST /api/v2/groups/{{groupId}}/{action}"), format!("/api/v2/groups/{id}/{action}"))
+        }
+        verb => {
+            let m = c["member_id"].as_i64().unwrap();
+            (
+                format!("POST /api/v2/groups/{{groupId}}/attendance/{{targetUserId}}/{verb}"),
+                format!("/api/v2/groups/{id}/attendance/{m}/{verb}"),
+            )
+        }
+    };
+    call(r, &route, &path, "", Some(&tok(c, who)), "").await
+}
+
 /// Host, member and group, with the member's attend already done.
 async fn member_requested(r: Arc<FRig>, policy: &str) -> Value {
     let c = host_member_group(r.clone(), policy).await;
-    let id = c["group"].as_i64().unwrap();
-    let path = format!("/api/v2/groups/{id}/attend");
-    call(&r, "POST /api/v2/groups/{groupId}/attend", &path, "", Some(&tok(&c, "member")), "").await;
+    group_post(&r, &c, "member", "attend").await;
     c
 }
 
@@ -177,18 +194,7 @@ async fn attend_and_left() {
     sweep(
         "attend",
         |r| host_member_group(r, "FREE"),
-        |r, c| async move {
-            let id = c["group"].as_i64().unwrap();
-            call(
-                &r,
-                "POST /api/v2/groups/{groupId}/attend",
-                &format!("/api/v2/groups/{id}/attend"),
-                "",
-                Some(&tok(&c, "member")),
-                "",
-            )
-            .await
-        },
+        |r, c| async move { group_post(&r, &c, "member", "attend").await },
         |r, c| async move { json!([group_view(&r, &c, "member").await, me(&r, &tok(&c, "member")).await]) },
         200,
         Some((400, "ALREADY_ATTEND_GROUP")),
@@ -197,18 +203,7 @@ async fn attend_and_left() {
     sweep(
         "left",
         |r| member_requested(r, "FREE"),
-        |r, c| async move {
-            let id = c["group"].as_i64().unwrap();
-            call(
-                &r,
-                "POST /api/v2/groups/{groupId}/left",
-                &format!("/api/v2/groups/{id}/left"),
-                "",
-                Some(&tok(&c, "member")),
-                "",
-            )
-            .await
-        },
+        |r, c| async move { group_post(&r, &c, "member", "left").await },
         |r, c| async move { group_view(&r, &c, "member").await },
         200,
         Some((409, "ALREADY_LEFT_GROUP")),
@@ -221,19 +216,7 @@ async fn moderation() {
     sweep(
         "approve",
         |r| member_requested(r, "APPROVAL_REQUIRED"),
-        |r, c| async move {
-            let (id, m) = (c["group"].as_i64().unwrap(), c["member_id"].as_i64().unwrap());
-            let path = format!("/api/v2/groups/{id}/attendance/{m}/approve");
-            call(
-                &r,
-                "POST /api/v2/groups/{groupId}/attendance/{targetUserId}/approve",
-                &path,
-                "",
-                Some(&tok(&c, "host")),
-                "",
-            )
-            .await
-        },
+        |r, c| async move { group_post(&r, &c, "host", "approve").await },
         |r, c| async move { json!([group_view(&r, &c, "member").await, me(&r, &tok(&c, "member")).await]) },
         200,
         Some((400, "GROUP_USER_STATUS_NOT_ALLOWED_TO_APPROVE")),
@@ -242,19 +225,7 @@ async fn moderation() {
     sweep(
         "kick",
         |r| member_requested(r, "FREE"),
-        |r, c| async move {
-            let (id, m) = (c["group"].as_i64().unwrap(), c["member_id"].as_i64().unwrap());
-            let path = format!("/api/v2/groups/{id}/attendance/{m}/kick");
-            call(
-                &r,
-                "POST /api/v2/groups/{groupId}/attendance/{targetUserId}/kick",
-                &path,
-                "",
-                Some(&tok(&c, "host")),
-                "",
-            )
-            .await
-        },
+        |r, c| async move { group_post(&r, &c, "host", "kick").await },
         |r, c| async move { group_view(&r, &c, "member").await },
         200,
         Some((400, "GROUP_USER_STATUS_NOT_ALLOWED_TO_KICK")),

@@ -4,7 +4,7 @@
 //! hands them the freshly built binary); the benches use it too.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -146,10 +146,6 @@ impl Server {
         let _ = self.interrupt();
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-
-    pub fn data_dir(&self) -> &Path {
-        &self.data
     }
 
     /// The JWT signing key the server uses (to forge tokens in attack tests).

@@ -6,7 +6,7 @@ mod password;
 
 use chrono::{DateTime, Utc};
 use moim_domain::user::{self, User};
-use moim_domain::{time, DomainError, ErrorCode};
+use moim_domain::{time, ErrorCode};
 use moim_store::users::{self as repo, Session};
 use moim_store::{keys, StoreError, WriteOp};
 use moim_web::auth::{refresh_cookie, Issued, TokenType, ACCESS_TTL_SECS, REFRESH_COOKIE, REFRESH_TTL_SECS};
@@ -231,9 +231,4 @@ impl From<password::HashError> for ApiError {
     fn from(e: password::HashError) -> Self {
         ApiError::Internal(e.to_string())
     }
-}
-
-/// Used by tests and tools that need the error for a domain code.
-pub fn error(code: ErrorCode) -> DomainError {
-    DomainError::new(code)
 }

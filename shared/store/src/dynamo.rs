@@ -115,10 +115,6 @@ impl DynamoTable {
         DynamoTable { client, table: table.into() }
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     fn write_item(&self, op: &WriteOp) -> Result<TransactWriteItem, StoreError> {
         let mut e = Expr::default();
         let cond = e.cond(op.conds())?;
