@@ -135,3 +135,27 @@ pub fn response_parts(v: &Value) -> Result<ResponseParts, String> {
     };
     Ok((status, headers, body))
 }
+
+/// The S3 `ObjectCreated:Put` notification AWS sends a triggered function
+/// (event version 2.1, one record), as `moim-local` emits after a blob write.
+pub fn s3_object_created(bucket: &str, key: &str, size: usize) -> Value {
+    let now = chrono::Utc::now();
+    json!({
+        "Records": [{
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": "us-east-1",
+            "eventTime": now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+            "eventName": "ObjectCreated:Put",
+            "userIdentity": { "principalId": "moim-local" },
+            "requestParameters": { "sourceIPAddress": "127.0.0.1" },
+            "responseElements": { "x-amz-request-id": uuid::Uuid::new_v4().simple().to_string(), "x-amz-id-2": "moim-local" },
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "configurationId": "moim-local",
+                "bucket": { "name": bucket, "ownerIdentity": { "principalId": "moim-local" }, "arn": format!("arn:aws:s3:::{bucket}") },
+                "object": { "key": key, "size": size, "eTag": "", "sequencer": format!("{:016X}", now.timestamp_micros()) }
+            }
+        }]
+    })
+}

@@ -7,6 +7,7 @@ pub mod invoke;
 pub mod registry;
 pub mod serve;
 pub mod template;
+pub mod triggers;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -2,6 +2,7 @@
 //!   moim-local serve [--addr HOST:PORT] [--data DIR]
 //!   moim-local invoke <LogicalId> -e <event.json> [--data DIR]
 //!   moim-local routes
+//!   moim-local sweep [--data DIR]
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,6 +40,23 @@ enum Command {
     },
     /// List the routes read from template.yaml.
     Routes,
+    /// Run the sweeper once (files of expired or removed uploads) and print its report.
+    Sweep {
+        #[arg(long, default_value = ".moim")]
+        data: PathBuf,
+    },
+}
+
+/// How often `serve` runs the scheduled functions (the sweeper); 0 = never.
+fn schedule_interval() -> Result<std::time::Duration, String> {
+    match std::env::var("MOIM_SWEEP_INTERVAL_SECS") {
+        Err(_) => Ok(std::time::Duration::from_secs(3600)),
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map(std::time::Duration::from_secs)
+            .map_err(|_| format!("MOIM_SWEEP_INTERVAL_SECS={v}: a number of seconds")),
+    }
 }
 
 #[tokio::main]
@@ -67,11 +85,22 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .iter()
                 .find(|f| f.logical_id == logical_id)
                 .ok_or_else(|| format!("no function {logical_id} in template.yaml"))?;
-            let routes = moim_local::registry::routes_of(&f.binary).ok_or("function not built into moim-local")?;
             let text = std::fs::read_to_string(&event).map_err(|e| format!("{}: {e}", event.display()))?;
             let ev: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", event.display()))?;
             let (ctx, _) = context(data, "http://127.0.0.1:3000".into()).await?;
-            let out = moim_local::invoke::invoke(&ctx, routes, ev).await?;
+            let out =
+                match (moim_local::registry::routes_of(&f.binary), moim_local::registry::event_handler_of(&f.binary)) {
+                    (Some(routes), _) => moim_local::invoke::invoke(&ctx, routes, ev).await?,
+                    (None, Some(handler)) => handler(&ctx, ev).await?,
+                    (None, None) => return Err("function not built into moim-local".into()),
+                };
+            println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        Command::Sweep { data } => {
+            let handler = moim_local::registry::event_handler_of("sweeper").ok_or("no sweeper built in")?;
+            let (ctx, _) = context(data, "http://127.0.0.1:3000".into()).await?;
+            let out = handler(&ctx, serde_json::json!({})).await?;
             println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
             Ok(())
         }
@@ -85,6 +114,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 moim_web::config::StoreKind::Embedded => format!("embedded ({})", data.display()),
                 moim_web::config::StoreKind::DynamoDb => format!("dynamodb (table {})", ctx.config.table_name),
             };
+            let interval = schedule_interval()?;
+            let ctx = moim_local::triggers::with_s3_triggers(ctx, &functions)?;
+            let scheduled = moim_local::triggers::start_schedules(ctx.clone(), &functions, interval)?;
+            let local_blobs = fs.is_some();
             let gateway = Arc::new(serve::Gateway::new(ctx, &functions, fs)?);
             println!("moim-local listening on {url}");
             println!("store: {store}");
@@ -92,6 +125,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                 "routes: {} from template.yaml; Ctrl-C stops",
                 functions.iter().map(|f| f.routes.len()).sum::<usize>()
             );
+            if local_blobs {
+                println!("blobs: {url}{}<key>; S3 triggers run in-process", moim_store::blob::FS_BLOB_PATH);
+            }
+            if !scheduled.is_empty() {
+                println!(
+                    "scheduled: {} every {} s (MOIM_SWEEP_INTERVAL_SECS)",
+                    scheduled.join(", "),
+                    interval.as_secs()
+                );
+            }
             serve::serve(gateway, listener).await.map_err(|e| e.to_string())
         }
     }

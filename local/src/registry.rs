@@ -1,6 +1,9 @@
-//! The function binaries moim-local can run in-process, by binary name.
+//! The function binaries moim-local can run in-process, by binary name: HTTP
+//! functions by their route tables, event functions (S3, schedule) by handler.
 
-use moim_web::Route;
+use futures::future::BoxFuture;
+use moim_web::{AppContext, Route};
+use serde_json::Value;
 
 /// (binary name as in template.yaml's BuildProperties, its route table)
 pub const FUNCTIONS: &[(&str, &[Route])] = &[
@@ -8,8 +11,21 @@ pub const FUNCTIONS: &[(&str, &[Route])] = &[
     ("users", moim_users::ROUTES),
     ("groups", moim_groups::ROUTES),
     ("notifications", moim_notifications::ROUTES),
+    ("images", moim_images::ROUTES),
+];
+
+/// A function invoked with a raw event (S3 notification, scheduled event).
+pub type EventHandler = for<'a> fn(&'a AppContext, Value) -> BoxFuture<'a, Result<Value, String>>;
+
+pub const EVENT_FUNCTIONS: &[(&str, EventHandler)] = &[
+    ("image-processor", |ctx, ev| Box::pin(moim_image_processor::handle(ctx, ev))),
+    ("sweeper", |ctx, _ev| Box::pin(moim_sweeper::handle(ctx))),
 ];
 
 pub fn routes_of(binary: &str) -> Option<&'static [Route]> {
     FUNCTIONS.iter().find(|(b, _)| *b == binary).map(|(_, r)| *r)
+}
+
+pub fn event_handler_of(binary: &str) -> Option<EventHandler> {
+    EVENT_FUNCTIONS.iter().find(|(b, _)| *b == binary).map(|(_, h)| *h)
 }

@@ -11,6 +11,7 @@ use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use http::{HeaderValue, Method};
+use moim_domain::image::PRESIGN_MAX_BYTES;
 use moim_domain::ErrorCode;
 use moim_store::blob::{Blobs, FsBlobs, FS_BLOB_PATH};
 use moim_web::{ApiError, AppContext, Route};
@@ -33,7 +34,7 @@ impl Gateway {
     pub fn new(ctx: Arc<AppContext>, functions: &[Function], fs_blobs: Option<FsBlobs>) -> Result<Gateway, String> {
         let mut routes = Vec::new();
         let mut fallback = None;
-        for f in functions {
+        for f in functions.iter().filter(|f| !f.routes.is_empty()) {
             let table = registry::routes_of(&f.binary)
                 .ok_or_else(|| format!("{}: binary {} is not built into moim-local", f.logical_id, f.binary))?;
             for key in &f.routes {
@@ -64,12 +65,16 @@ impl Gateway {
     async fn route(&self, peer: SocketAddr, req: Request) -> Response {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
+        if let (Some(fs), Some(key)) = (&self.fs_blobs, path.strip_prefix(FS_BLOB_PATH)) {
+            // The local S3: presigned uploads may be up to 20 MB (one byte more is refused by length).
+            let Ok(body) = to_bytes(body, PRESIGN_MAX_BYTES as usize + 1).await else {
+                return Response::builder().status(413).body(Body::from("EntityTooLarge")).unwrap_or_default();
+            };
+            return blob(fs, &*self.ctx.blobs, &parts, key, body.to_vec()).await;
+        }
         let Ok(body) = to_bytes(body, BODY_LIMIT).await else {
             return error_response(ErrorCode::PAYLOAD_TOO_LARGE.into(), &path);
         };
-        if let (Some(fs), Some(key)) = (&self.fs_blobs, path.strip_prefix(FS_BLOB_PATH)) {
-            return blob(fs, &parts, key, body.to_vec()).await;
-        }
         let keys = self.routes.iter().map(|(k, _)| k.as_str());
         let (route_key, params, table) = match moim_web::routes::resolve(keys, parts.method.as_str(), &path) {
             Ok((key, params)) => {
@@ -116,8 +121,9 @@ fn error_response(err: ApiError, path: &str) -> Response {
         .unwrap_or_default()
 }
 
-/// GET serves a stored blob; PUT accepts a presigned upload (the local S3).
-async fn blob(fs: &FsBlobs, parts: &http::request::Parts, key: &str, body: Vec<u8>) -> Response {
+/// GET serves a stored blob; PUT accepts a presigned upload (the local S3),
+/// written through the context's port so the S3 trigger fires as on AWS.
+async fn blob(fs: &FsBlobs, blobs: &dyn Blobs, parts: &http::request::Parts, key: &str, body: Vec<u8>) -> Response {
     let plain = |status: u16, msg: &str| {
         Response::builder()
             .status(status)
@@ -138,9 +144,12 @@ async fn blob(fs: &FsBlobs, parts: &http::request::Parts, key: &str, body: Vec<u
         },
         Method::PUT => {
             let ct = parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-            match fs.accept_presigned_put(key, parts.uri.query().unwrap_or(""), ct, body).await {
+            if let Err(e) = fs.verify_presigned_put(key, parts.uri.query().unwrap_or(""), ct, body.len()) {
+                return plain(403, &e.to_string());
+            }
+            match blobs.put(key, body, ct).await {
                 Ok(()) => plain(200, ""),
-                Err(e) => plain(403, &e.to_string()),
+                Err(e) => plain(400, &e.to_string()),
             }
         }
         _ => plain(405, "MethodNotAllowed"),

@@ -11,6 +11,23 @@ pub struct Function {
     pub binary: String,
     /// Route keys such as `GET /api/v1/users/{userId}`, or `$default`.
     pub routes: Vec<String>,
+    /// Key prefixes of its S3 ObjectCreated triggers (`""` = every key).
+    pub s3_prefixes: Vec<String>,
+    /// Its Schedule expressions, e.g. `rate(1 hour)`.
+    pub schedules: Vec<String>,
+}
+
+/// The `prefix` rule of an S3 event's key filter, or "" without one.
+fn s3_prefix(props: Option<&Yaml>) -> String {
+    let rules = props.and_then(|p| p.get("Filter")).and_then(|f| f.get("S3Key")).and_then(|k| k.get("Rules"));
+    rules
+        .and_then(Yaml::as_sequence)
+        .into_iter()
+        .flatten()
+        .find(|r| r.get("Name").and_then(Yaml::as_str) == Some("prefix"))
+        .and_then(|r| r.get("Value").and_then(Yaml::as_str))
+        .unwrap_or_default()
+        .to_string()
 }
 
 pub fn functions(yaml: &str) -> Result<Vec<Function>, String> {
@@ -29,13 +46,23 @@ pub fn functions(yaml: &str) -> Result<Vec<Function>, String> {
             .and_then(Yaml::as_str)
             .ok_or_else(|| format!("{logical_id}: no Metadata.BuildProperties.Binary"))?
             .to_string();
-        let mut routes = Vec::new();
+        let (mut routes, mut s3_prefixes, mut schedules) = (Vec::new(), Vec::new(), Vec::new());
         let events = res.get("Properties").and_then(|p| p.get("Events")).and_then(Yaml::as_mapping);
         for (_, ev) in events.into_iter().flatten() {
-            if ev.get("Type").and_then(Yaml::as_str) != Some("HttpApi") {
-                continue;
-            }
             let props = ev.get("Properties");
+            match ev.get("Type").and_then(Yaml::as_str) {
+                Some("HttpApi") => {}
+                Some("S3") => {
+                    s3_prefixes.push(s3_prefix(props));
+                    continue;
+                }
+                Some("Schedule") => {
+                    let expr = props.and_then(|p| p.get("Schedule")).and_then(Yaml::as_str).unwrap_or_default();
+                    schedules.push(expr.to_string());
+                    continue;
+                }
+                _ => continue,
+            }
             let path = props.and_then(|p| p.get("Path")).and_then(Yaml::as_str);
             let method = props.and_then(|p| p.get("Method")).and_then(Yaml::as_str);
             match (method, path) {
@@ -44,7 +71,7 @@ pub fn functions(yaml: &str) -> Result<Vec<Function>, String> {
                 _ => return Err(format!("{logical_id}: an HttpApi event needs both Path and Method, or neither")),
             }
         }
-        out.push(Function { logical_id, binary, routes });
+        out.push(Function { logical_id, binary, routes, s3_prefixes, schedules });
     }
     Ok(out)
 }
@@ -65,15 +92,38 @@ Resources:
       Events:
         A: { Type: HttpApi, Properties: { ApiId: !Ref Api, Path: "/x/{id}", Method: get } }
         D: { Type: HttpApi, Properties: { ApiId: !Ref Api } }
+  P:
+    Type: AWS::Serverless::Function
+    Metadata: { BuildProperties: { Binary: p } }
+    Properties:
+      Events:
+        S:
+          Type: S3
+          Properties:
+            Bucket: !Ref B
+            Events: s3:ObjectCreated:*
+            Filter: { S3Key: { Rules: [ { Name: prefix, Value: incoming/ } ] } }
+        H: { Type: Schedule, Properties: { Schedule: rate(1 hour) } }
 "#;
         let f = functions(yaml).unwrap();
         assert_eq!(
             f,
-            vec![Function {
-                logical_id: "F".into(),
-                binary: "f".into(),
-                routes: vec!["GET /x/{id}".into(), "$default".into()]
-            }]
+            vec![
+                Function {
+                    logical_id: "F".into(),
+                    binary: "f".into(),
+                    routes: vec!["GET /x/{id}".into(), "$default".into()],
+                    s3_prefixes: vec![],
+                    schedules: vec![],
+                },
+                Function {
+                    logical_id: "P".into(),
+                    binary: "p".into(),
+                    routes: vec![],
+                    s3_prefixes: vec!["incoming/".into()],
+                    schedules: vec!["rate(1 hour)".into()],
+                }
+            ]
         );
     }
 }

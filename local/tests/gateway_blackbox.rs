@@ -21,6 +21,12 @@ fn template_routes_match_the_functions_and_the_catalog() {
     let mut in_template = BTreeSet::new();
     let mut defaults = 0;
     for f in &functions {
+        if f.routes.is_empty() {
+            // An event function (S3 trigger, schedule): moim-local must be able to run it.
+            assert!(moim_local::registry::event_handler_of(&f.binary).is_some(), "{}: no event handler", f.logical_id);
+            assert!(!f.s3_prefixes.is_empty() || !f.schedules.is_empty(), "{}: no trigger", f.logical_id);
+            continue;
+        }
         let table = moim_local::registry::routes_of(&f.binary)
             .unwrap_or_else(|| panic!("{}: binary {} has no route table", f.logical_id, f.binary));
         let handled: BTreeSet<&str> = table.iter().map(|r| r.key).collect();
@@ -36,6 +42,11 @@ fn template_routes_match_the_functions_and_the_catalog() {
     for (binary, _) in moim_local::registry::FUNCTIONS {
         assert!(functions.iter().any(|f| f.binary == *binary), "{binary} is not in template.yaml");
     }
+    for (binary, _) in moim_local::registry::EVENT_FUNCTIONS {
+        assert!(functions.iter().any(|f| f.binary == *binary), "{binary} is not in template.yaml");
+    }
+    let processor = functions.iter().find(|f| f.binary == "image-processor").unwrap();
+    assert_eq!(processor.s3_prefixes, ["incoming/"], "the processor is triggered by originals only");
 }
 
 /// The status each event file is expected to produce, replayed in this order on
@@ -60,6 +71,18 @@ const EVENTS: &[(&str, u16)] = &[
     ("groups-kick-no-token.json", 401),
     ("notifications-list-no-token.json", 401),
     ("notifications-unread-count-no-token.json", 401),
+    ("images-upload-no-token.json", 401),
+];
+
+/// Events of the non-HTTP functions: (file, logical id, expected output).
+const EVENT_FUNCTION_EVENTS: &[(&str, &str, &str)] = &[
+    // No upload record for the key: nothing to do, and no retry.
+    (
+        "image-processor-incoming.json",
+        "ImageProcessorFunction",
+        r#"{"processed":[{"key":"incoming/6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d","reason":"no upload record","status":"SKIPPED"}]}"#,
+    ),
+    ("sweeper-scheduled.json", "SweeperFunction", r#"{"filesDeleted":0,"filesSeen":0,"keysChecked":0,"keysSwept":0}"#),
 ];
 
 #[test]
@@ -70,7 +93,11 @@ fn every_event_file_replays_through_invoke() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".json"))
         .collect();
-    let listed: BTreeSet<String> = EVENTS.iter().map(|(f, _)| f.to_string()).collect();
+    let listed: BTreeSet<String> = EVENTS
+        .iter()
+        .map(|(f, _)| f.to_string())
+        .chain(EVENT_FUNCTION_EVENTS.iter().map(|(f, _, _)| f.to_string()))
+        .collect();
     assert_eq!(on_disk, listed, "events/ and this test's list differ");
 
     let functions = template::functions(moim_local::TEMPLATE).unwrap();
@@ -94,6 +121,18 @@ fn every_event_file_replays_through_invoke() {
             let body: Value = serde_json::from_str(resp["body"].as_str().unwrap()).unwrap();
             assert_eq!(body["status"], *status, "{file}: body status");
         }
+    }
+    for (file, logical_id, expected) in EVENT_FUNCTION_EVENTS {
+        let out = Command::new(BIN)
+            .args(["invoke", logical_id, "-e"])
+            .arg(dir.join(file))
+            .arg("--data")
+            .arg(data.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(got, serde_json::from_str::<Value>(expected).unwrap(), "{file}");
     }
 }
 

@@ -148,6 +148,16 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// The server's process id (to read its memory high-water mark).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The data directory of the server (embedded store and blob files).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data
+    }
+
     /// The JWT signing key the server uses (to forge tokens in attack tests).
     pub fn jwt_secret(&self) -> Vec<u8> {
         match self.env.iter().find(|(k, _)| k == "JWT_SECRET") {
@@ -285,6 +295,23 @@ impl Client {
     /// POST with a raw body and content type.
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
         self.send(self.request(reqwest::Method::POST, path).header("content-type", content_type).body(body)).await
+    }
+
+    /// A multipart/form-data request; `files` are (field, file name, content type, bytes).
+    pub async fn multipart(&self, method: reqwest::Method, path: &str, files: &[(&str, &str, &str, &[u8])]) -> Resp {
+        let boundary = "moimTestBoundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (field, name, ct, bytes) in files {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: {ct}\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let ct = format!("multipart/form-data; boundary={boundary}");
+        self.send(self.request(method, path).header("content-type", ct).body(body)).await
     }
 
     /// POST /refresh with a given refresh cookie.

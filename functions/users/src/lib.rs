@@ -83,7 +83,10 @@ async fn update_profile(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
             }
         }
         match ctx.table.transact(repo::change_profile(&current, &change)).await {
-            Ok(()) => return Ok(Reply::ok(live_user(ctx, current.user_id).await?.view(None))),
+            Ok(()) => {
+                moim_store::groups::refresh_profile_copies(&*ctx.table, current.user_id).await?;
+                return Ok(Reply::ok(live_user(ctx, current.user_id).await?.view(None)));
+            }
             Err(StoreError::ConditionFailed { index: repo::CHANGE_PROFILE_NICK_OP }) => {
                 return Err(ErrorCode::ALREADY_EXIST_NICKNAME.into())
             }

@@ -60,6 +60,12 @@ codes! {
     TOO_MANY_LOGIN_ATTEMPTS = 429, "회원 : 로그인 시도가 너무 많습니다.";
 
     IMAGE_UPLOAD_EXCEED = 400, "모임: 이미지는 최대 3장까지 업로드할 수 있습니다.";
+    INVALID_IMAGE_SIZE = 400, "이미지: 파일 크기가 허용 범위를 넘었습니다.";
+    UNSUPPORTED_IMAGE_CONTENT_TYPE = 400, "이미지: 지원하지 않는 이미지 형식입니다. (jpeg, png, webp)";
+    MISSING_EXTENSION = 400, "이미지: 파일 확장자가 없습니다.";
+    UNSUPPORTED_EXTENSION = 400, "이미지: 지원하지 않는 확장자입니다. (jpg, jpeg, png, webp)";
+    INVALID_IMAGE_FORMAT = 400, "이미지: 이미지 파일이 올바르지 않거나 너무 큽니다.";
+    WEBP_CONVERT_FAILED = 500, "이미지: WEBP 변환에 실패했습니다.";
     GROUP_NOT_FOUND_BY_ID = 404, "모임: 모임을 찾을 수 없습니다.";
     GROUP_CREATE_COOLDOWN_ACTIVE = 429, "모임: 모임 생성은 잠시 후에 다시 시도해 주세요.";
     INVALID_JOIN_POLICY = 400, "모임: 지원하지 않는 참여 방식입니다.";

@@ -136,6 +136,17 @@ pub struct Profile {
     pub profile_message: Option<String>,
 }
 
+impl Profile {
+    pub fn of(u: &crate::user::User) -> Profile {
+        Profile {
+            user_id: u.user_id,
+            nick_name: u.nick_name.clone(),
+            profile_image: u.profile_image.clone(),
+            profile_message: u.profile_message.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Group {
@@ -276,6 +287,22 @@ impl GroupState {
         let mut group = self.group.clone();
         group.status = group.effective_status(now);
         Outcome { group, changed: vec![], joined: vec![], notify: vec![] }
+    }
+
+    /// The copies of a user's profile in this group (the host on META, the
+    /// membership row) brought up to date; None when they already are.
+    pub fn refresh_profile(&self, profile: &Profile, now: DateTime<Utc>) -> Option<Outcome> {
+        let mut out = self.outcome(now);
+        let mut dirty = false;
+        if out.group.host.user_id == profile.user_id && out.group.host != *profile {
+            out.group.host = profile.clone();
+            dirty = true;
+        }
+        if let Some(m) = self.member(profile.user_id).filter(|m| m.user != *profile) {
+            out.changed.push(Membership { user: profile.clone(), ..m.clone() });
+            dirty = true;
+        }
+        dirty.then_some(out)
     }
 
     /// Seats in use: ATTEND memberships (host included).

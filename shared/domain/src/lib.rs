@@ -4,6 +4,7 @@
 pub mod error;
 pub mod group;
 pub mod group_input;
+pub mod image;
 pub mod notification;
 pub mod time;
 pub mod user;

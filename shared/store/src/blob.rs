@@ -95,14 +95,15 @@ impl FsBlobs {
         tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// Checks a presigned upload (`key` and the URL's query string) against what was
-    /// signed, then stores the body. Errors say why, for a 403/400 from the gateway.
-    pub async fn accept_presigned_put(
+    /// Checks a presigned upload (`key`, the URL's query string, the request's
+    /// content type and body length) against what was signed. Errors say why,
+    /// for a 403 from the gateway.
+    pub fn verify_presigned_put(
         &self,
         key: &str,
         query: &str,
         content_type: &str,
-        body: Vec<u8>,
+        body_len: usize,
     ) -> Result<(), StoreError> {
         let param =
             |name: &str| query.split('&').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')));
@@ -117,9 +118,21 @@ impl FsBlobs {
         if !constant_time_eq(expected.as_bytes(), sig.as_bytes()) {
             return Err(denied("signature does not match (key, content type or expiry differ)"));
         }
-        if body.len() as u64 != length {
+        if body_len as u64 != length {
             return Err(denied("length differs from the signed length"));
         }
+        Ok(())
+    }
+
+    /// [`Self::verify_presigned_put`], then stores the body.
+    pub async fn accept_presigned_put(
+        &self,
+        key: &str,
+        query: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        self.verify_presigned_put(key, query, content_type, body.len())?;
         self.put(key, body, content_type).await
     }
 }

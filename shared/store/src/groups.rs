@@ -3,12 +3,12 @@
 //! state; every change is one transaction conditioned on the META `version`.
 
 use chrono::{DateTime, Utc};
-use moim_domain::group::{Group, GroupState, Membership};
+use moim_domain::group::{Group, GroupState, Membership, Profile};
 use serde_json::{json, Value};
 
-use crate::keys;
 use crate::table::*;
 use crate::users::{from_item, to_item};
+use crate::{keys, uploads};
 
 pub const META: &str = "META";
 pub const MEMBER_PREFIX: &str = "MEMBER#";
@@ -85,8 +85,12 @@ pub async fn get_group(t: &dyn Table, id: i64) -> Result<Option<Group>, StoreErr
 /// Index of the cooldown op in [`create`]: its failure is the 429.
 pub const CREATE_COOLDOWN_OP: usize = 0;
 
+/// Index of the first imageKey consume op in [`create`] (one per image, in order).
+pub const CREATE_FIRST_IMAGE_OP: usize = 5;
+
 /// A new group: the cooldown (absent or expired), META, the host's membership,
-/// the group chat room, the host's counters and the notifications, all or nothing.
+/// the group chat room, the host's counters, the consumed imageKeys and the
+/// notifications, all or nothing.
 pub fn create(
     g: &Group,
     host: &Membership,
@@ -107,8 +111,19 @@ pub fn create(
         WriteOp::update(keys::user(g.host.user_id), Update::new().add("groupCreatedCnt", 1).add("groupJoinedCnt", 1))
             .when(Cond::Exists),
     ];
+    ops.extend(consume_images(g, &g.images, now));
     ops.extend(notifications.into_iter().map(WriteOp::put_new));
     ops
+}
+
+/// The consume ops of images new to group `g` (single use, owned by its host).
+pub fn consume_images<'a>(
+    g: &'a Group,
+    new: &'a [moim_domain::group::GroupImage],
+    now: DateTime<Utc>,
+) -> impl Iterator<Item = WriteOp> + 'a {
+    let consumer = group_pk(g.id);
+    new.iter().map(move |i| uploads::consume(&i.image_key, g.host.user_id, &consumer, now.timestamp()))
 }
 
 /// Index of the META op in [`write_outcome`]: its failure means a concurrent change.
@@ -138,7 +153,7 @@ pub fn write_outcome(
 }
 
 /// Deleting a group: the first transaction removes META (at the read version),
-/// the room, the host counter and stores the notifications; memberships follow
+/// the room, the host counter, the image records and stores the notifications; memberships follow
 /// in further transactions (a group without META is already gone for readers).
 pub fn delete(state: &GroupState, notifications: Vec<Item>) -> (Vec<WriteOp>, Vec<WriteOp>) {
     let g = &state.group;
@@ -147,6 +162,8 @@ pub fn delete(state: &GroupState, notifications: Vec<Item>) -> (Vec<WriteOp>, Ve
         WriteOp::delete(room_key(g.chat_room_id)),
         WriteOp::update(keys::user(g.host.user_id), Update::new().add("groupCreatedCnt", -1)).when(Cond::Exists),
     ];
+    // The images' records go with the group; their files after the commit.
+    first.extend(g.images.iter().map(|i| uploads::release(&i.image_key)));
     first.extend(notifications.into_iter().map(WriteOp::put_new));
     let members: Vec<WriteOp> = state.members.iter().map(|m| WriteOp::delete(member_key(g.id, m.user_id()))).collect();
     // Keep the first transaction within DynamoDB's limit; the rest goes after.
@@ -258,4 +275,53 @@ pub async fn member_groups(
             Some(c) => cursor = Some(c),
         }
     }
+}
+
+/// Attempts of one group's profile refresh before it gives up on that group.
+const REFRESH_ATTEMPTS: u32 = 20;
+/// Memberships whose profile copy one profile change refreshes.
+pub const PROFILE_REFRESH_BUDGET: usize = 1000;
+
+/// Brings the copies of a user's profile (membership rows, META of hosted
+/// groups) up to date after a profile change, group by group, each in its own
+/// transaction at the group's version. Bounded: the newest
+/// [`PROFILE_REFRESH_BUDGET`] memberships. Each attempt re-reads the user, so the last refresh to run
+/// writes the latest profile even when two changes race. Returns the groups updated.
+pub async fn refresh_profile_copies(t: &dyn Table, user_id: i64) -> Result<usize, StoreError> {
+    let mut cursor = None;
+    let (mut seen, mut updated) = (0, 0);
+    loop {
+        let (ms, more) = memberships_page(t, user_id, None, 100, cursor).await?;
+        seen += ms.len();
+        for m in ms {
+            if refresh_group(t, m.group_id, user_id).await? {
+                updated += 1;
+            }
+        }
+        match more {
+            Some(c) if seen < PROFILE_REFRESH_BUDGET => cursor = Some(c),
+            Some(_) => {
+                tracing::warn!(user_id, seen, "profile refresh stopped at its budget");
+                return Ok(updated);
+            }
+            None => return Ok(updated),
+        }
+    }
+}
+
+async fn refresh_group(t: &dyn Table, group_id: i64, user_id: i64) -> Result<bool, StoreError> {
+    for attempt in 0..REFRESH_ATTEMPTS {
+        let Some(user) = crate::users::get_user(t, user_id).await? else { return Ok(false) };
+        let Some(state) = read_state(t, group_id).await? else { return Ok(false) };
+        let Some(out) = state.refresh_profile(&Profile::of(&user), Utc::now()) else { return Ok(false) };
+        match t.transact(write_outcome(&out.group, state.group.version, &out.changed, &[], vec![])).await {
+            Ok(()) => return Ok(true),
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
+                let cap = (2 + attempt * 3).min(40) as u64;
+                tokio::time::sleep(std::time::Duration::from_millis(rand::random_range(1..=cap))).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
 }

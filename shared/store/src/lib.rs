@@ -9,6 +9,7 @@ pub mod keys;
 pub mod notifications;
 pub mod schema;
 pub mod table;
+pub mod uploads;
 pub mod users;
 
 pub use blob::{Blob, Blobs, FsBlobs, S3Blobs};

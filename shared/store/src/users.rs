@@ -87,6 +87,25 @@ pub fn change_profile(user: &User, change: &ProfileChange) -> Vec<WriteOp> {
     ops
 }
 
+/// The imageKey behind a user's current profile photo (kept beside the URL).
+pub async fn profile_image_key(t: &dyn Table, user_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(t.get(&keys::user(user_id)).await?.and_then(|i| i.get(PROFILE_IMAGE_KEY)?.as_str().map(str::to_string)))
+}
+
+const PROFILE_IMAGE_KEY: &str = "profileImageKey";
+
+/// Points the profile photo at a new upload, only if the photo is still the
+/// one read (`old`), so two concurrent changes cannot both release one key.
+pub fn set_profile_image(user_id: i64, old: Option<&str>, new_key: &str, url: &str) -> WriteOp {
+    let op =
+        WriteOp::update(keys::user(user_id), Update::new().set("profileImage", url).set(PROFILE_IMAGE_KEY, new_key))
+            .when(Cond::Exists);
+    match old {
+        Some(k) => op.when(Cond::equals(PROFILE_IMAGE_KEY, k)),
+        None => op.when(Cond::AttrAbsent(PROFILE_IMAGE_KEY.into())),
+    }
+}
+
 pub fn set_notification_enabled(user_id: i64, enabled: bool) -> WriteOp {
     WriteOp::update(keys::user(user_id), Update::new().set("isNotificationEnabled", enabled)).when(Cond::Exists)
 }

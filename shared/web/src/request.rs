@@ -91,7 +91,8 @@ impl Req {
         Ok((cursor, size))
     }
 
-    fn body_bytes(&self) -> &[u8] {
+    /// The raw body (base64 already decoded by lambda_http).
+    pub fn body(&self) -> &[u8] {
         match self.inner.body() {
             Body::Empty => &[],
             Body::Text(t) => t.as_bytes(),
@@ -107,7 +108,7 @@ impl Req {
 
     /// Parses an optional JSON body: empty (with any Content-Type) is None.
     pub fn json_opt<T: DeserializeOwned>(&self) -> ApiResult<Option<T>> {
-        let bytes = self.body_bytes();
+        let bytes = self.body();
         if bytes.len() > JSON_BODY_LIMIT {
             return Err(ErrorCode::PAYLOAD_TOO_LARGE.into());
         }

@@ -383,3 +383,21 @@ fn a_write_on_a_past_group_persists_finished() {
     let o = s.moderate(HostAction::Unban, 1, 2, later).unwrap();
     assert_eq!(o.group.status, GroupStatus::Finished);
 }
+
+#[test]
+fn profile_copies_follow_the_user() {
+    let s = state(JoinPolicy::Free, 4);
+    let s = apply(&s, s.attend(&profile(2), None, 2, now()).unwrap());
+    assert_eq!(s.refresh_profile(&profile(2), now()), None, "already current");
+    let renamed = Profile { nick_name: "new".into(), profile_image: Some("https://x/p.webp".into()), ..profile(2) };
+    let o = s.refresh_profile(&renamed, now()).unwrap();
+    assert_eq!(o.changed.len(), 1);
+    assert_eq!(o.changed[0].user, renamed);
+    assert_eq!(o.changed[0].status, MemberStatus::Attend, "only the copy changes");
+    assert_eq!(o.group.host, profile(1));
+    let host = Profile { nick_name: "boss".into(), ..profile(1) };
+    let o = s.refresh_profile(&host, now()).unwrap();
+    assert_eq!(o.group.host, host);
+    assert_eq!(o.changed[0].user, host);
+    assert_eq!(s.refresh_profile(&profile(9), now()), None, "not a member");
+}

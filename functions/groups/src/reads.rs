@@ -1,0 +1,127 @@
+//! Reads: detail, the public list, my groups.
+
+use chrono::Utc;
+use moim_domain::group::{status_set, GroupStatus, MemberStatus, Membership, StatusFilter};
+use moim_domain::{DomainError, ErrorCode};
+use moim_store::groups as repo;
+use moim_web::{ApiError, ApiResult, AppContext, Reply, Req};
+use serde_json::{json, Value};
+
+use crate::views::{self, Urls};
+use crate::{load, LIST_SCAN_BUDGET, PAGE_DEFAULT, PAGE_MAX};
+
+pub(crate) async fn detail(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
+    let caller = req.maybe_auth(ctx).await?;
+    let id = req.path_id("groupId")?;
+    let state = load(&*ctx.table, id).await?;
+    let urls = Urls(&*ctx.blobs);
+    Ok(Reply::ok(views::detail(&state, caller.map(|c| c.id()), Utc::now(), &urls)))
+}
+
+fn parse_statuses(req: &Req, name: &str) -> ApiResult<Vec<GroupStatus>> {
+    req.query_all(name)
+        .iter()
+        .flat_map(|v| v.split(','))
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| {
+            GroupStatus::parse(v.trim())
+                .ok_or_else(|| ApiError::from(DomainError::invalid(name, "모임: 알 수 없는 상태입니다.")))
+        })
+        .collect()
+}
+
+fn parse_filter(req: &Req, default: StatusFilter) -> ApiResult<Vec<GroupStatus>> {
+    let filter = match req.query("filter").filter(|f| !f.trim().is_empty()) {
+        None => default,
+        Some(f) => StatusFilter::parse(f.trim()).ok_or_else(|| {
+            ApiError::from(DomainError::invalid("filter", "모임: filter 는 ACTIVE, ARCHIVED, ALL 중 하나입니다."))
+        })?,
+    };
+    Ok(status_set(filter, &parse_statuses(req, "includeStatuses")?, &parse_statuses(req, "excludeStatuses")?))
+}
+
+pub(crate) async fn list(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
+    let (cursor, size) = req.page(PAGE_DEFAULT, PAGE_MAX)?;
+    let statuses = parse_filter(&req, StatusFilter::Active)?;
+    let keyword = req.query("keyword").unwrap_or_default();
+    let now = Utc::now();
+    if statuses.is_empty() {
+        return Ok(Reply::ok(json!({ "items": [], "nextCursor": null })));
+    }
+    let (groups, next) =
+        repo::scan_listing(&*ctx.table, moim_store::Query::gsi1(repo::LISTING), cursor, size, LIST_SCAN_BUDGET, |g| {
+            statuses.contains(&g.effective_status(now)) && moim_domain::group::matches_keyword(g, &keyword)
+        })
+        .await?;
+    let urls = Urls(&*ctx.blobs);
+    let items: Vec<Value> = groups.iter().map(|g| views::list_item(g, now, &urls, None)).collect();
+    Ok(Reply::ok(json!({ "items": items, "nextCursor": next })))
+}
+
+pub(crate) async fn my_groups(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
+    let caller = req.auth(ctx).await?;
+    let kind = req.query("type").unwrap_or_else(|| "current".into());
+    let default_filter = match kind.as_str() {
+        "current" | "myPost" => StatusFilter::Active,
+        "past" => StatusFilter::Archived,
+        _ => return Err(ErrorCode::INVALID_MY_GROUP_TYPE.into()),
+    };
+    let (cursor, size) = req.page(PAGE_DEFAULT, PAGE_MAX)?;
+    let statuses = parse_filter(&req, default_filter)?;
+    let now = Utc::now();
+    let urls = Urls(&*ctx.blobs);
+    if statuses.is_empty() {
+        return Ok(Reply::ok(json!({ "items": [], "nextCursor": null })));
+    }
+    if kind == "myPost" {
+        let (groups, next) = repo::scan_listing(
+            &*ctx.table,
+            moim_store::Query::gsi2(repo::hosted_gsi(caller.id())),
+            cursor,
+            size,
+            LIST_SCAN_BUDGET,
+            |g| statuses.contains(&g.effective_status(now)),
+        )
+        .await?;
+        let mut items = Vec::new();
+        for g in &groups {
+            let m = moim_store::users::from_item::<Membership>(
+                ctx.table.get(&repo::member_key(g.id, caller.id())).await?.ok_or(ErrorCode::GROUP_USER_NOT_FOUND)?,
+            )?;
+            items.push(views::list_item(g, now, &urls, Some(&m)));
+        }
+        return Ok(Reply::ok(json!({ "items": items, "nextCursor": next })));
+    }
+    let my_statuses = parse_member_statuses(&req)?;
+    let (rows, next) = repo::member_groups(
+        &*ctx.table,
+        caller.id(),
+        cursor,
+        size,
+        LIST_SCAN_BUDGET,
+        |m| my_statuses.contains(&m.status),
+        |g| statuses.contains(&g.effective_status(now)),
+    )
+    .await?;
+    let items: Vec<Value> = rows.iter().map(|(m, g)| views::list_item(g, now, &urls, Some(m))).collect();
+    Ok(Reply::ok(json!({ "items": items, "nextCursor": next })))
+}
+
+/// `myStatuses` (repeatable or comma-separated), default `[ATTEND]`.
+fn parse_member_statuses(req: &Req) -> ApiResult<Vec<MemberStatus>> {
+    let raw: Vec<String> = req
+        .query_all("myStatuses")
+        .iter()
+        .flat_map(|v| v.split(',').map(|s| s.trim().to_string()).collect::<Vec<_>>())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if raw.is_empty() {
+        return Ok(vec![MemberStatus::Attend]);
+    }
+    raw.iter()
+        .map(|v| {
+            MemberStatus::parse(v)
+                .ok_or_else(|| ApiError::from(DomainError::invalid("myStatuses", "모임: 알 수 없는 참여 상태입니다.")))
+        })
+        .collect()
+}

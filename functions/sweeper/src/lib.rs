@@ -1,0 +1,72 @@
+//! The sweeper (scheduled hourly in template.yaml; `moim-local sweep` or its
+//! timer locally): every file under `incoming/` and `images/` belongs to an
+//! imageKey, and a file is kept only while its upload record is visible —
+//! unconsumed and unexpired, or consumed by a group or profile. Everything
+//! else is an orphan: an upload that expired unused, a file whose delete after
+//! a commit failed, the remains of a request that died midway. Records are
+//! always written before files and released before files are deleted, so a
+//! file without a record is never one that is about to be used.
+//!
+//! Cost: one LIST page per 1000 files plus one GetItem per imageKey, so a run
+//! grows with the number of stored images; bounded per run by `KEYS_PER_RUN`
+//! (the rest waits for the next run). At scale an S3 Inventory report or a GSI
+//! of unconsumed uploads by expiry replaces the listing (docs/DATA_MODEL.md).
+
+use std::collections::BTreeMap;
+
+use moim_store::table::{now_epoch, Cond, WriteOp};
+use moim_store::{uploads, StoreError};
+use moim_web::AppContext;
+use serde::Serialize;
+
+/// imageKeys looked at in one run.
+pub const KEYS_PER_RUN: usize = 5000;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub files_seen: usize,
+    pub keys_checked: usize,
+    pub keys_swept: usize,
+    pub files_deleted: usize,
+}
+
+/// One sweep over the blob store.
+pub async fn sweep(ctx: &AppContext) -> Result<Report, StoreError> {
+    let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut report = Report::default();
+    for prefix in [uploads::INCOMING_PREFIX, uploads::IMAGES_PREFIX] {
+        for blob in ctx.blobs.list(prefix).await? {
+            report.files_seen += 1;
+            if let Some(k) = uploads::image_key_of_blob(&blob) {
+                by_key.entry(k.to_string()).or_default().push(blob);
+            }
+        }
+    }
+    for (image_key, files) in by_key.into_iter().take(KEYS_PER_RUN) {
+        report.keys_checked += 1;
+        if uploads::get(&*ctx.table, &image_key).await?.is_some() {
+            continue;
+        }
+        if uploads::valid_image_key(&image_key) {
+            // An expired record is invisible but may still be stored until TTL removes it.
+            let purge = WriteOp::delete(uploads::key(&image_key)).when(Cond::AbsentOrExpired { now: now_epoch() });
+            if let Err(e) = ctx.table.transact(vec![purge]).await {
+                tracing::debug!(image_key, error = %e, "expired upload record left to TTL");
+            }
+        }
+        for f in &files {
+            ctx.blobs.delete(f).await?;
+            report.files_deleted += 1;
+        }
+        report.keys_swept += 1;
+    }
+    tracing::info!(?report, "sweep done");
+    Ok(report)
+}
+
+/// The Lambda entry (any scheduled event): the report as JSON.
+pub async fn handle(ctx: &AppContext) -> Result<serde_json::Value, String> {
+    let report = sweep(ctx).await.map_err(|e| e.to_string())?;
+    serde_json::to_value(report).map_err(|e| e.to_string())
+}
