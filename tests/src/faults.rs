@@ -85,3 +85,46 @@ impl Table for FaultyTable {
         }
     }
 }
+
+/// A blob port that fails chosen writes: puts of keys containing a pattern
+/// (a process dying midway through writing variants), or every delete (a
+/// storage outage right after a commit).
+pub struct FaultyBlobs {
+    pub inner: Arc<dyn moim_store::Blobs>,
+    pub fail_puts_containing: Option<String>,
+    pub fail_deletes: bool,
+}
+
+#[async_trait]
+impl moim_store::Blobs for FaultyBlobs {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError> {
+        if self.fail_puts_containing.as_deref().is_some_and(|p| key.contains(p)) {
+            return Err(injected());
+        }
+        self.inner.put(key, bytes, content_type).await
+    }
+    async fn get(&self, key: &str) -> Result<Option<moim_store::Blob>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        if self.fail_deletes {
+            return Err(injected());
+        }
+        self.inner.delete(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.list(prefix).await
+    }
+    async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        length: u64,
+        expires_in: std::time::Duration,
+    ) -> Result<String, StoreError> {
+        self.inner.presign_put(key, content_type, length, expires_in).await
+    }
+    fn public_url(&self, key: &str) -> String {
+        self.inner.public_url(key)
+    }
+}

@@ -55,6 +55,12 @@ impl Rig {
         Rig { inner: self.inner.clone(), ctx: Arc::new(ctx), counts, _dir: None }
     }
 
+    /// The same store and table layer behind another blob port (e.g. one that fails).
+    pub fn with_blobs(&self, blobs: Arc<dyn moim_store::Blobs>) -> Rig {
+        let ctx = AppContext { blobs, ..(*self.ctx).clone() };
+        Rig { inner: self.inner.clone(), ctx: Arc::new(ctx), counts: self.counts.clone(), _dir: None }
+    }
+
     /// Runs one request through the function that serves `route` and returns
     /// (status, body, set-cookie values, (gets, queries, transacts)).
     pub async fn call(
