@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Measures the deployment package size of each Lambda function (auth, users):
+# Measures the deployment package size of Lambda functions (the binaries given
+# as arguments, default all of template.yaml's):
 # the arm64 `bootstrap` binary built by cargo-lambda in release (profile: lto,
 # codegen-units=1, strip, panic=abort) and the zip that SAM/Lambda uploads
 # (zip -9 of the single `bootstrap` file).
 #
-# Reproduce (from the repo root):  bench/package-size.sh
+# Reproduce (from the repo root):  bench/package-size.sh [binary ...]
+# Rows of functions not rebuilt in this run are kept from the previous report.
 # Needs cargo-lambda + zig (scripts/tools.sh venv: $HOME/.cache/moim-tools/venv/bin).
 # Output: a markdown table on stdout and in bench/results/package-size.md.
 # Lambda builds use their own target dir (CARGO_TARGET_DIR, default target/lambda).
@@ -17,7 +19,8 @@ TOOLS_BIN=${MOIM_TOOLS:-$HOME/.cache/moim-tools}/venv/bin
 [ -d "$TOOLS_BIN" ] && export PATH="$TOOLS_BIN:$PATH"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/lambda}
 LAMBDA_DIR="$CARGO_TARGET_DIR/lambda"
-FUNCTIONS=(auth users)
+if [ "$#" -gt 0 ]; then FUNCTIONS=("$@"); else
+  FUNCTIONS=(auth users groups notifications images image-processor sweeper); fi
 BUILD_CMD=(cargo lambda build --release --arm64 --lambda-dir "$LAMBDA_DIR")
 for f in "${FUNCTIONS[@]}"; do BUILD_CMD+=(--bin "$f"); done
 
@@ -55,6 +58,14 @@ PY
   bs=$(stat -c %s "$bin"); zs=$(stat -c %s "$z")
   table+=$'\n'"| $f | $bs | $(mib "$bs") | $zs | $(mib "$zs") |"
 done
+
+# Keep earlier rows of functions this run did not build.
+if [ -f bench/results/package-size.md ]; then
+  while IFS= read -r row; do
+    name=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $2); print $2}')
+    case " ${FUNCTIONS[*]} " in *" $name "*) ;; *) table+=$'\n'"$row (earlier run)" ;; esac
+  done < <(grep -E '^\| [a-z-]+ \| [0-9]' bench/results/package-size.md | sed 's/ (earlier run)$//')
+fi
 
 echo "$table"
 {
