@@ -137,6 +137,17 @@ fn every_event_file_replays_through_invoke() {
 }
 
 #[test]
+fn sweep_runs_the_sweeper_once_and_prints_its_report() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN).arg("sweep").arg("--data").arg(data.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // A fresh store holds only the default images, which belong to no upload.
+    assert_eq!(report["filesDeleted"], 0, "{report}");
+    assert_eq!(report["filesSeen"], 0, "defaults are outside incoming/ and images/: {report}");
+}
+
+#[test]
 fn invoke_reports_unknown_functions_and_files() {
     let out = Command::new(BIN).args(["invoke", "NoSuchFunction", "-e", "x.json"]).output().unwrap();
     assert!(!out.status.success());
