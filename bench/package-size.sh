@@ -59,12 +59,15 @@ PY
   table+=$'\n'"| $f | $bs | $(mib "$bs") | $zs | $(mib "$zs") |"
 done
 
-# Keep earlier rows of functions this run did not build.
+# Keep earlier rows of functions this run did not build (marked as such).
 if [ -f bench/results/package-size.md ]; then
   while IFS= read -r row; do
-    name=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $2); print $2}')
-    case " ${FUNCTIONS[*]} " in *" $name "*) ;; *) table+=$'\n'"$row (earlier run)" ;; esac
-  done < <(grep -E '^\| [a-z-]+ \| [0-9]' bench/results/package-size.md | sed 's/ (earlier run)$//')
+    name=$(echo "$row" | awk -F'|' '{print $2}' | sed 's/(.*)//; s/ //g')
+    case " ${FUNCTIONS[*]} " in
+      *" $name "*) ;;
+      *) table+=$'\n'"$(echo "$row" | awk -F'|' -v n="$name" 'BEGIN{OFS="|"} {$2=" " n " (earlier run) "; print}')" ;;
+    esac
+  done < <(grep -E '^\| [a-z-]+( \([^)]*\))? \| [0-9]' bench/results/package-size.md)
 fi
 
 echo "$table"

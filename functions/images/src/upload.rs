@@ -52,8 +52,9 @@ pub(crate) async fn upload(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     }
 
     let now = Utc::now();
-    let records: Vec<Upload> =
-        files.iter().map(|_| Upload::new(new_key(), caller.id(), UploadKind::Group, now)).collect();
+    let records: Vec<Upload> = (0..files.len())
+        .map(|i| Upload { sort_order: i as i64, ..Upload::new(new_key(), caller.id(), UploadKind::Group, now) })
+        .collect();
     ctx.table.transact(records.iter().map(uploads::put_new).collect()).await?;
     for (u, variants) in records.iter().zip(&rendered) {
         pipeline::write_variants(ctx, &u.image_key, variants).await?;
@@ -66,10 +67,9 @@ pub(crate) async fn upload(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
 
     let images: Vec<Value> = records
         .iter()
-        .enumerate()
-        .map(|(i, u)| {
+        .map(|u| {
             let (card, thumb) = urls(ctx, &u.image_key);
-            json!({ "imageKey": u.image_key, "sortOrder": i, "imageUrl440x240": card, "imageUrl100x100": thumb })
+            json!({ "imageKey": u.image_key, "sortOrder": u.sort_order, "imageUrl440x240": card, "imageUrl100x100": thumb })
         })
         .collect();
     Ok(Reply::created(json!({ "images": images })))

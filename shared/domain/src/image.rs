@@ -73,6 +73,9 @@ pub struct Upload {
     pub owner_id: i64,
     pub kind: UploadKind,
     pub status: UploadStatus,
+    /// Position of the file in its upload request (0 for presign and profile).
+    #[serde(default)]
+    pub sort_order: i64,
     #[serde(with = "crate::time::wire")]
     pub created_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,6 +95,7 @@ impl Upload {
             owner_id,
             kind,
             status: UploadStatus::Pending,
+            sort_order: 0,
             created_at: now,
             expires_at: Some(now.timestamp() + UPLOAD_TTL_SECS),
             consumed_by: None,
