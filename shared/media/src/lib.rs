@@ -65,7 +65,7 @@ pub const MAX_PIXELS: u64 = 40_000_000;
 /// Second guard while decoding: the most a decoder may allocate.
 const MAX_ALLOC: u64 = 256 * 1024 * 1024;
 
-/// What the header says.
+/// What the header says. Width and height are as stored, before EXIF orientation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Probe {
     pub format: Format,
@@ -126,10 +126,35 @@ fn png_dimensions(bytes: &[u8]) -> Result<(u32, u32), MediaError> {
 }
 
 fn webp_dimensions(bytes: &[u8]) -> Result<(u32, u32), MediaError> {
-    // image-webp only parses chunk headers here. No limits: we judge the size ourselves.
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), ImageFormat::WebP);
-    reader.no_limits();
-    reader.into_dimensions().map_err(|e| MediaError::Corrupt(format!("webp header: {e}")))
+    // The first chunk after "WEBP" carries the size (RFC 9649). Parsed by hand: image-webp
+    // also wants the image chunk to be present, which a lying header need not have.
+    let short = || MediaError::Corrupt("webp header truncated".into());
+    let chunk = bytes.get(12..16).ok_or_else(short)?;
+    let payload = &bytes[20.min(bytes.len())..];
+    let le24 = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], 0]);
+    match chunk {
+        b"VP8X" => {
+            let p = payload.get(..10).ok_or_else(short)?;
+            Ok((le24(&p[4..7]) + 1, le24(&p[7..10]) + 1))
+        }
+        b"VP8L" => {
+            let p = payload.get(..5).ok_or_else(short)?;
+            if p[0] != 0x2F {
+                return Err(MediaError::Corrupt("webp: bad VP8L signature".into()));
+            }
+            let bits = u32::from_le_bytes([p[1], p[2], p[3], p[4]]);
+            Ok(((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
+        }
+        b"VP8 " => {
+            let p = payload.get(..10).ok_or_else(short)?;
+            if p[3..6] != [0x9D, 0x01, 0x2A] {
+                return Err(MediaError::Corrupt("webp: bad VP8 start code".into()));
+            }
+            let le14 = |b: &[u8]| u32::from(u16::from_le_bytes([b[0], b[1]]) & 0x3FFF);
+            Ok((le14(&p[6..8]), le14(&p[8..10])))
+        }
+        _ => Err(MediaError::Corrupt("webp: unknown first chunk".into())),
+    }
 }
 
 /// A target size. Output is exactly this size.

@@ -153,3 +153,29 @@ pub fn jpeg_sof_header(width: u16, height: u16) -> Vec<u8> {
     out.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
     out
 }
+
+fn riff(chunk: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&((4 + 8 + payload.len()) as u32).to_le_bytes());
+    out.extend_from_slice(b"WEBP");
+    out.extend_from_slice(chunk);
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// RIFF/WEBP with only an extended-format (VP8X) header claiming `width`×`height`.
+pub fn webp_vp8x_header(width: u32, height: u32) -> Vec<u8> {
+    let mut p = vec![0u8; 4];
+    p.extend_from_slice(&(width - 1).to_le_bytes()[..3]);
+    p.extend_from_slice(&(height - 1).to_le_bytes()[..3]);
+    riff(b"VP8X", &p)
+}
+
+/// RIFF/WEBP with only a lossless (VP8L) header claiming `width`×`height` (max 16384).
+pub fn webp_vp8l_header(width: u32, height: u32) -> Vec<u8> {
+    let bits = (width - 1) | ((height - 1) << 14);
+    let mut p = vec![0x2F];
+    p.extend_from_slice(&bits.to_le_bytes());
+    riff(b"VP8L", &p)
+}
