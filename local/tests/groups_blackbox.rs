@@ -596,3 +596,76 @@ async fn group_create_reaches_every_opted_in_follower_past_the_inline_limit() {
         assert_eq!(got, i < 90, "follower {i}");
     }
 }
+
+#[tokio::test]
+async fn toggling_members_cannot_flood_the_host() {
+    for engine in engines() {
+        let srv = Server::start(BIN, engine);
+        let c = srv.client();
+        let (host, _, _) = c.register("host@b.com", "Host").await;
+        let id = create(&host, "토글 모임", 12, "FREE").await;
+        let members = users(&c, "t", 8).await;
+        // 8 members toggle attend / left 9 times each, all at once: each ends attending.
+        futures::future::join_all(members.iter().map(|(m, _)| async move {
+            for i in 0..9 {
+                let path = if i % 2 == 0 {
+                    format!("/api/v2/groups/{id}/attend")
+                } else {
+                    format!("/api/v2/groups/{id}/left")
+                };
+                assert_eq!(m.post(&path, None).await.status, 200);
+            }
+        }))
+        .await;
+        let list = host.get("/api/v1/notifications?size=100").await;
+        let items = list.data()["notifications"].as_array().unwrap().clone();
+        assert_eq!(items.len(), 8, "{engine:?}: one notification per member: {items:#?}");
+        let mut actors: Vec<i64> = items.iter().map(|n| n["user"]["id"].as_i64().unwrap()).collect();
+        actors.sort();
+        let mut expected: Vec<i64> = members.iter().map(|(_, id)| *id).collect();
+        expected.sort();
+        assert_eq!(actors, expected);
+        for n in &items {
+            assert_eq!(n["type"], "GROUP_JOIN", "the latest action wins: {n}");
+            assert_eq!(n["readAt"], Value::Null);
+        }
+        assert_eq!(host.get("/api/v1/notifications/unread-count").await.data(), 8);
+
+        // Once read, the next action is news again.
+        assert_eq!(host.post("/api/v1/notifications/read-all", None).await.status, 204);
+        let (m0, m0_id) = &members[0];
+        assert_eq!(m0.post(&format!("/api/v2/groups/{id}/left"), None).await.status, 200);
+        assert_eq!(m0.post(&format!("/api/v2/groups/{id}/attend"), None).await.status, 200);
+        let list = host.get("/api/v1/notifications?size=100").await;
+        let items = list.data()["notifications"].as_array().unwrap().clone();
+        assert_eq!(items.len(), 9, "{items:#?}");
+        assert_eq!(items[0]["user"]["id"], *m0_id);
+        assert_eq!(items[0]["type"], "GROUP_JOIN");
+        assert_eq!(host.get("/api/v1/notifications/unread-count").await.data(), 1);
+
+        // The host reads while members toggle: never two unread from one member.
+        let toggles = futures::future::join_all(members.iter().map(|(m, _)| async move {
+            for i in 0..6 {
+                let path = if i % 2 == 0 {
+                    format!("/api/v2/groups/{id}/left")
+                } else {
+                    format!("/api/v2/groups/{id}/attend")
+                };
+                assert_eq!(m.post(&path, None).await.status, 200);
+            }
+        }));
+        let reads = async {
+            for _ in 0..10 {
+                assert_eq!(host.post("/api/v1/notifications/read-all", None).await.status, 204);
+            }
+        };
+        tokio::join!(toggles, reads);
+        let items =
+            host.get("/api/v1/notifications?size=100").await.data()["notifications"].as_array().unwrap().clone();
+        let unread: Vec<&Value> = items.iter().filter(|n| n["readAt"].is_null()).collect();
+        for (_, mid) in &members {
+            assert!(unread.iter().filter(|n| n["user"]["id"] == *mid).count() <= 1, "{engine:?}: {unread:#?}");
+        }
+        assert_eq!(host.get("/api/v1/notifications/unread-count").await.data(), unread.len());
+    }
+}

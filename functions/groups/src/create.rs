@@ -59,6 +59,7 @@ pub(crate) async fn create(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
             joined_at: now,
             left_at: None,
             join_request_message: None,
+            host_notice: None,
         };
         let notify = |ids: &[i64]| -> Vec<Item> {
             ids.iter()

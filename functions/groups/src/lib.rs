@@ -14,11 +14,11 @@ mod views;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use moim_domain::group::{GroupState, Outcome};
+use moim_domain::group::{GroupState, HostNotice, Outcome};
 use moim_domain::user::User;
 use moim_domain::{DomainError, ErrorCode};
 use moim_store::groups as repo;
-use moim_store::{keys, notifications, Item, StoreError, Table};
+use moim_store::{keys, notifications, Item, StoreError, Table, WriteOp};
 use moim_web::{route, ApiResult, AppContext, Route};
 
 pub use views::{DEFAULT_CARD_KEY, DEFAULT_THUMB_KEY};
@@ -67,15 +67,32 @@ async fn load(t: &dyn Table, id: i64) -> ApiResult<GroupState> {
     Ok(repo::read_state(t, id).await?.ok_or(ErrorCode::GROUP_NOT_FOUND_BY_ID)?)
 }
 
-fn notification_items(outcome: &Outcome, actor: &User, now: DateTime<Utc>) -> Vec<Item> {
-    let g = &outcome.group;
-    outcome
-        .notify
-        .iter()
-        .map(|(receiver, kind)| {
-            notifications::new_item(keys::next_id(), *receiver, *kind, actor, Some((g.id, &g.title)), now)
-        })
-        .collect()
+/// The notifications of an outcome: new items, and the deletes of the unread
+/// ones they replace. A coalescing type (§7) from a member replaces that
+/// member's last one to the host when it is within the window and still
+/// unread; the membership row remembers the new one, in the same transaction.
+async fn notification_writes(
+    ctx: &AppContext,
+    outcome: &mut Outcome,
+    actor: &User,
+    now: DateTime<Utc>,
+) -> ApiResult<(Vec<Item>, Vec<WriteOp>)> {
+    let (gid, title) = (outcome.group.id, outcome.group.title.clone());
+    let (mut items, mut replaced) = (Vec::new(), Vec::new());
+    for (receiver, kind) in outcome.notify.clone() {
+        let id = keys::next_id();
+        items.push(notifications::new_item(id, receiver, kind, actor, Some((gid, &title)), now));
+        let Some(m) = outcome.changed.iter_mut().find(|m| kind.coalesces() && m.user_id() == actor.user_id) else {
+            continue;
+        };
+        if let Some(old) = m.notice_to_replace(now) {
+            if notifications::is_unread(&*ctx.table, old).await? {
+                replaced.push(notifications::delete_unread(old, receiver));
+            }
+        }
+        m.host_notice = Some(HostNotice { id, at: now });
+    }
+    Ok((items, replaced))
 }
 
 /// Runs one optimistic attempt until it commits: an attempt returns `Ok(None)`
@@ -115,14 +132,11 @@ async fn mutate(
     with_retries(|| async {
         let state = load(&*ctx.table, group_id).await?;
         let now = Utc::now();
-        let outcome = decide(&state, now)?;
-        let ops = repo::write_outcome(
-            &outcome.group,
-            state.group.version,
-            &outcome.changed,
-            &outcome.joined,
-            notification_items(&outcome, actor, now),
-        );
+        let mut outcome = decide(&state, now)?;
+        let (items, replaced) = notification_writes(ctx, &mut outcome, actor, now).await?;
+        let mut ops =
+            repo::write_outcome(&outcome.group, state.group.version, &outcome.changed, &outcome.joined, items);
+        ops.extend(replaced);
         Ok(committed(ctx.table.transact(ops).await)?.map(|()| (outcome, now)))
     })
     .await

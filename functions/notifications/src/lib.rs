@@ -91,14 +91,28 @@ async fn read_one(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     Ok(Reply::no_content())
 }
 
+/// Rounds of read-all when notifications vanish under it (deleted, or
+/// replaced by a coalescing one) before it answers 409.
+const READ_ALL_ATTEMPTS: usize = 8;
+
 async fn read_all(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let caller = req.auth(ctx).await?;
     let now = moim_domain::time::format(Utc::now());
-    let ids: Vec<i64> = unread(ctx, caller.id()).await?.iter().filter_map(|i| i.get("id")?.as_i64()).collect();
-    for chunk in ids.chunks(MAX_TRANSACT_OPS) {
-        ctx.table.transact(chunk.iter().map(|id| mark_read(*id, caller.id(), &now)).collect()).await?;
+    'round: for _ in 0..READ_ALL_ATTEMPTS {
+        let ids: Vec<i64> = unread(ctx, caller.id()).await?.iter().filter_map(|i| i.get("id")?.as_i64()).collect();
+        for chunk in ids.chunks(MAX_TRANSACT_OPS) {
+            match ctx.table.transact(chunk.iter().map(|id| mark_read(*id, caller.id(), &now)).collect()).await {
+                Ok(()) => {}
+                // One of them is gone since the query: read the unread set again.
+                Err(moim_store::StoreError::ConditionFailed { .. } | moim_store::StoreError::Conflict) => {
+                    continue 'round
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        return Ok(Reply::no_content());
     }
-    Ok(Reply::no_content())
+    Err(ErrorCode::DATA_INTEGRITY_VIOLATION.into())
 }
 
 async fn delete_one(ctx: &AppContext, req: Req) -> ApiResult<Reply> {

@@ -220,11 +220,31 @@ pub struct Membership {
     pub left_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub join_request_message: Option<String>,
+    /// The last coalescing notification this member's actions stored for the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_notice: Option<HostNotice>,
+}
+
+/// A notification a member caused the host (id and time), kept on the
+/// membership row so coalescing needs no extra read of the notification list.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostNotice {
+    pub id: i64,
+    #[serde(with = "crate::time::wire")]
+    pub at: DateTime<Utc>,
 }
 
 impl Membership {
     pub fn user_id(&self) -> i64 {
         self.user.user_id
+    }
+
+    /// The notification a new coalescing one replaces (if still unread): the
+    /// last one this member caused the host, when within the window.
+    pub fn notice_to_replace(&self, now: DateTime<Utc>) -> Option<i64> {
+        let window = chrono::Duration::seconds(crate::notification::COALESCE_WINDOW_SECS);
+        self.host_notice.filter(|n| now - n.at < window).map(|n| n.id)
     }
 }
 
@@ -346,6 +366,7 @@ impl GroupState {
             joined_at: now,
             left_at: None,
             join_request_message: None,
+            host_notice: None,
         });
         m.user = user.clone();
         m.joined_at = now;

@@ -3,6 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A GROUP_JOIN / GROUP_LEAVE / GROUP_JOIN_REQUEST replaces the same actor's
+/// unread one of those about the same group within this window (§7, no floods).
+pub const COALESCE_WINDOW_SECS: i64 = 600;
+/// Notifications expire (table TTL) this long after creation.
+pub const NOTIFICATION_TTL_SECS: i64 = 90 * 24 * 3600;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum NotificationType {
@@ -32,6 +38,11 @@ impl NotificationType {
             Self::GroupJoinKicked => format!("\"{g}\" 모임에서 내보내졌어요."),
             Self::GroupDelete => format!("\"{g}\" 모임이 삭제되었어요."),
         }
+    }
+
+    /// The types that coalesce: what one member's attend / leave toggling produces.
+    pub fn coalesces(self) -> bool {
+        matches!(self, Self::GroupJoin | Self::GroupLeave | Self::GroupJoinRequest)
     }
 
     /// Where the frontend navigates (as the original backend).

@@ -84,6 +84,7 @@ async fn my_groups_join_memberships_with_their_groups() {
         joined_at: now,
         left_at: None,
         join_request_message: None,
+        host_notice: None,
     };
     let rows: Vec<Membership> =
         (1..=12).map(|g| member(g, if g % 2 == 0 { MemberStatus::Attend } else { MemberStatus::Left })).collect();

@@ -43,6 +43,7 @@ fn state(policy: JoinPolicy, max: i64) -> GroupState {
         joined_at: now(),
         left_at: None,
         join_request_message: None,
+        host_notice: None,
     };
     GroupState { group, members: vec![hm] }
 }
@@ -400,4 +401,18 @@ fn profile_copies_follow_the_user() {
     assert_eq!(o.group.host, host);
     assert_eq!(o.changed[0].user, host);
     assert_eq!(s.refresh_profile(&profile(9), now()), None, "not a member");
+}
+
+#[test]
+fn a_member_replaces_their_own_recent_notice_only() {
+    let s = state(JoinPolicy::Free, 4);
+    let s = apply(&s, s.attend(&profile(2), None, 2, now()).unwrap());
+    let mut m = s.member(2).unwrap().clone();
+    assert_eq!(m.notice_to_replace(now()), None, "nothing to replace yet");
+    m.host_notice = Some(HostNotice { id: 77, at: now() });
+    assert_eq!(m.notice_to_replace(now() + Duration::seconds(599)), Some(77));
+    assert_eq!(m.notice_to_replace(now() + Duration::seconds(600)), None, "the window is 10 minutes");
+    assert!(NotificationType::GroupJoin.coalesces() && NotificationType::GroupLeave.coalesces());
+    assert!(NotificationType::GroupJoinRequest.coalesces());
+    assert!(!NotificationType::GroupJoinApproved.coalesces() && !NotificationType::Follow.coalesces());
 }
