@@ -102,27 +102,8 @@ fn every_event_file_replays_through_invoke() {
 
     let functions = template::functions(moim_local::TEMPLATE).unwrap();
     let data = tempfile::tempdir().unwrap();
-    for (file, status) in EVENTS {
-        let event: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
-        let route = event["routeKey"].as_str().unwrap();
-        let f = functions.iter().find(|f| f.routes.iter().any(|r| r == route)).expect("route in template");
-        let out = Command::new(BIN)
-            .args(["invoke", &f.logical_id, "-e"])
-            .arg(dir.join(file))
-            .arg("--data")
-            .arg(data.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
-        let resp: Value =
-            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{file}: stdout is not JSON: {e}"));
-        assert_eq!(resp["statusCode"], *status, "{file}: {resp}");
-        if *status != 204 {
-            let body: Value = serde_json::from_str(resp["body"].as_str().unwrap()).unwrap();
-            assert_eq!(body["status"], *status, "{file}: body status");
-        }
-    }
-    for (file, logical_id, expected) in EVENT_FUNCTION_EVENTS {
+    // `moim-local invoke <id> -e <file>` on the shared data dir: its stdout as JSON.
+    let invoke = |logical_id: &str, file: &str| -> Value {
         let out = Command::new(BIN)
             .args(["invoke", logical_id, "-e"])
             .arg(dir.join(file))
@@ -131,8 +112,21 @@ fn every_event_file_replays_through_invoke() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
-        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(got, serde_json::from_str::<Value>(expected).unwrap(), "{file}");
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{file}: stdout is not JSON: {e}"))
+    };
+    for (file, status) in EVENTS {
+        let event: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
+        let route = event["routeKey"].as_str().unwrap();
+        let f = functions.iter().find(|f| f.routes.iter().any(|r| r == route)).expect("route in template");
+        let resp = invoke(&f.logical_id, file);
+        assert_eq!(resp["statusCode"], *status, "{file}: {resp}");
+        if *status != 204 {
+            let body: Value = serde_json::from_str(resp["body"].as_str().unwrap()).unwrap();
+            assert_eq!(body["status"], *status, "{file}: body status");
+        }
+    }
+    for (file, logical_id, expected) in EVENT_FUNCTION_EVENTS {
+        assert_eq!(invoke(logical_id, file), serde_json::from_str::<Value>(expected).unwrap(), "{file}");
     }
 }
 

@@ -172,3 +172,20 @@ async fn files_left_by_a_failed_delete_or_an_expired_upload_are_swept() {
         assert_eq!(moim_sweeper::sweep(&rig.ctx).await.unwrap().files_deleted, 0, "nothing left");
     }
 }
+
+#[tokio::test]
+async fn a_sweep_budget_reaches_every_key_over_runs() {
+    let rig = rig_on(moim_blackbox::Engine::Embedded, |t| t).await;
+    let (auth, _) = signup(&rig).await;
+    // A live upload, and an orphan whose key sorts after it.
+    let live = presigned_original(&rig, &auth, &jpeg(200, 100)).await;
+    let orphan = format!("{}-0000-4000-8000-000000000000", "ffffffff");
+    rig.ctx.blobs.put(&uploads::variant_blob(&orphan, 100, 100), vec![1], "image/webp").await.unwrap();
+    let mut runs = 0;
+    while exists(&rig, &uploads::variant_blob(&orphan, 100, 100)).await {
+        runs += 1;
+        assert!(runs <= 40, "a one-key budget never reached the second key");
+        moim_sweeper::sweep_at_most(&rig.ctx, 1).await.unwrap();
+    }
+    assert!(exists(&rig, &uploads::source_blob(&live)).await, "the live upload is kept");
+}

@@ -33,6 +33,11 @@ pub struct Report {
 
 /// One sweep over the blob store.
 pub async fn sweep(ctx: &AppContext) -> Result<Report, StoreError> {
+    sweep_at_most(ctx, KEYS_PER_RUN).await
+}
+
+/// One sweep looking at no more than `keys_per_run` imageKeys.
+pub async fn sweep_at_most(ctx: &AppContext, keys_per_run: usize) -> Result<Report, StoreError> {
     let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut report = Report::default();
     for prefix in [uploads::INCOMING_PREFIX, uploads::IMAGES_PREFIX] {
@@ -43,7 +48,13 @@ pub async fn sweep(ctx: &AppContext) -> Result<Report, StoreError> {
             }
         }
     }
-    for (image_key, files) in by_key.into_iter().take(KEYS_PER_RUN) {
+    // Past the budget, start at a random key so every key is reached over runs.
+    let mut keys: Vec<(String, Vec<String>)> = by_key.into_iter().collect();
+    if keys.len() > keys_per_run {
+        let start = rand::random_range(0..keys.len());
+        keys.rotate_left(start);
+    }
+    for (image_key, files) in keys.into_iter().take(keys_per_run) {
         report.keys_checked += 1;
         if uploads::get(&*ctx.table, &image_key).await?.is_some() {
             continue;
