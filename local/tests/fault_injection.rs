@@ -481,3 +481,100 @@ async fn endless_conflicts_end_in_409_after_bounded_retries() {
     assert!(transacts <= 60, "bounded: {transacts}");
     assert_eq!(group_view(&f, &c, "member").await[0], 1, "nothing written");
 }
+
+/// A READY imageKey of `token`'s user: presigned record, original stored, processed.
+async fn ready_key(r: &FRig, token: &str) -> String {
+    let body = r#"{"fileName":"p.png","contentType":"image/png","size":10}"#;
+    let route = "POST /api/v2/groups/images/presign";
+    let (s, b) = call(r, route, "/api/v2/groups/images/presign", "", Some(token), body).await;
+    assert_eq!(s, 201, "{b}");
+    let key = b["data"]["imageKey"].as_str().unwrap().to_string();
+    let img = image::RgbImage::from_fn(300, 200, |x, y| image::Rgb([x as u8, y as u8, 7]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    r.rig.ctx.blobs.put(&moim_store::uploads::source_blob(&key), png.into_inner(), "image/png").await.unwrap();
+    let done = moim_images::pipeline::process_stored(&r.rig.ctx, &key).await.unwrap();
+    assert_eq!(done, moim_images::pipeline::Processed::Ready);
+    key
+}
+
+/// Whether an upload record exists and who consumed it.
+async fn upload_state(r: &FRig, key: &str) -> Value {
+    match moim_store::uploads::get(&*r.rig.ctx.table, key).await.unwrap() {
+        None => json!("gone"),
+        Some(u) => json!(u.consumed_by),
+    }
+}
+
+#[tokio::test]
+async fn photos_in_group_writes() {
+    sweep(
+        "create with a photo",
+        |r| async move {
+            let (host, _) = register(&r, "h@b.com", "Host").await;
+            let key = ready_key(&r, &host).await;
+            json!({ "host": host, "key": key })
+        },
+        |r, c| async move {
+            let mut body: Value = serde_json::from_str(&group_json("FREE")).unwrap();
+            body["images"] = json!([{ "imageKey": c["key"] }]);
+            call(
+                &r,
+                "POST /api/v2/groups/create",
+                "/api/v2/groups/create",
+                "",
+                Some(&tok(&c, "host")),
+                &body.to_string(),
+            )
+            .await
+        },
+        |r, c| async move {
+            let (_, b) =
+                call(&r, "GET /api/v2/groups/me", "/api/v2/groups/me", "type=myPost", Some(&tok(&c, "host")), "").await;
+            let key = c["key"].as_str().unwrap().to_string();
+            json!([b["data"]["items"].as_array().map(Vec::len), upload_state(&r, &key).await.is_string()])
+        },
+        201,
+        Some((429, "GROUP_CREATE_COOLDOWN_ACTIVE")),
+    )
+    .await;
+    sweep(
+        "replace a group's photo",
+        |r| async move {
+            let (host, _) = register(&r, "h@b.com", "Host").await;
+            let old = ready_key(&r, &host).await;
+            let mut body: Value = serde_json::from_str(&group_json("FREE")).unwrap();
+            body["images"] = json!([{ "imageKey": old }]);
+            let (s, b) =
+                call(&r, "POST /api/v2/groups/create", "/api/v2/groups/create", "", Some(&host), &body.to_string())
+                    .await;
+            assert_eq!(s, 201, "{b}");
+            let new = ready_key(&r, &host).await;
+            json!({ "host": host, "group": b["data"]["id"], "old": old, "new": new })
+        },
+        |r, c| async move {
+            let id = c["group"].as_i64().unwrap();
+            let body = json!({ "images": [{ "imageKey": c["new"] }] }).to_string();
+            call(
+                &r,
+                "PATCH /api/v2/groups/{groupId}",
+                &format!("/api/v2/groups/{id}"),
+                "",
+                Some(&tok(&c, "host")),
+                &body,
+            )
+            .await
+        },
+        |r, c| async move {
+            let id = c["group"].as_i64().unwrap();
+            let (_, b) = call(&r, "GET /api/v2/groups/{groupId}", &format!("/api/v2/groups/{id}"), "", None, "").await;
+            let keys: Vec<Value> =
+                b["data"]["images"].as_array().unwrap().iter().map(|i| i["imageKey"].clone()).collect();
+            let (old, new) = (c["old"].as_str().unwrap().to_string(), c["new"].as_str().unwrap().to_string());
+            json!([keys, upload_state(&r, &old).await, upload_state(&r, &new).await])
+        },
+        200,
+        None,
+    )
+    .await;
+}
