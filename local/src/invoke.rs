@@ -25,3 +25,28 @@ pub async fn invoke(ctx: &Arc<AppContext>, routes: &'static [Route], event: Valu
         adapter.call(LambdaEvent::new(request, lambda_ctx)).await.map_err(|e: Infallible| -> String { match e {} })?;
     serde_json::to_value(response).map_err(|e| e.to_string())
 }
+
+/// Runs a response-streaming function on a function URL event (payload 2.0)
+/// until its stream ends, and returns what the client would get: status,
+/// headers and the whole body.
+pub async fn invoke_stream(ctx: Arc<AppContext>, handler: crate::registry::StreamHandler, event: Value) -> Value {
+    let token = event.pointer("/queryStringParameters/accessToken").and_then(Value::as_str).map(str::to_string);
+    let last = event.pointer("/headers/last-event-id").and_then(Value::as_str).map(str::to_string);
+    let path = event.get("rawPath").and_then(Value::as_str).unwrap_or("/").to_string();
+    match handler(ctx, token, last).await {
+        Ok(mut rx) => {
+            let mut body = Vec::new();
+            while let Some(chunk) = rx.recv().await {
+                body.extend_from_slice(&chunk);
+            }
+            let headers: serde_json::Map<String, Value> =
+                moim_notifications_stream::HEADERS.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect();
+            serde_json::json!({ "statusCode": 200, "headers": headers, "body": String::from_utf8_lossy(&body) })
+        }
+        Err(e) => serde_json::json!({
+            "statusCode": e.code().status(),
+            "headers": { "content-type": "application/json" },
+            "body": e.body(&path).to_string(),
+        }),
+    }
+}

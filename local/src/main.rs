@@ -88,12 +88,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             let text = std::fs::read_to_string(&event).map_err(|e| format!("{}: {e}", event.display()))?;
             let ev: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", event.display()))?;
             let (ctx, _) = context(data, "http://127.0.0.1:3000".into()).await?;
-            let out =
-                match (moim_local::registry::routes_of(&f.binary), moim_local::registry::event_handler_of(&f.binary)) {
-                    (Some(routes), _) => moim_local::invoke::invoke(&ctx, routes, ev).await?,
-                    (None, Some(handler)) => handler(&ctx, ev).await?,
-                    (None, None) => return Err("function not built into moim-local".into()),
-                };
+            let out = match (
+                moim_local::registry::routes_of(&f.binary),
+                moim_local::registry::event_handler_of(&f.binary),
+                moim_local::registry::stream_handler_of(&f.binary),
+            ) {
+                (Some(routes), _, _) => moim_local::invoke::invoke(&ctx, routes, ev).await?,
+                (None, Some(handler), _) => handler(&ctx, ev).await?,
+                (None, None, Some(handler)) => moim_local::invoke::invoke_stream(ctx, handler, ev).await,
+                (None, None, None) => return Err("function not built into moim-local".into()),
+            };
             println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
             Ok(())
         }

@@ -1,6 +1,8 @@
 //! The function binaries moim-local can run in-process, by binary name: HTTP
 //! functions by their route tables, event functions (S3, schedule) by handler.
 
+use std::sync::Arc;
+
 use futures::future::BoxFuture;
 use moim_web::{AppContext, Route};
 use serde_json::Value;
@@ -21,6 +23,26 @@ pub const EVENT_FUNCTIONS: &[(&str, EventHandler)] = &[
     ("image-processor", |ctx, ev| Box::pin(moim_image_processor::handle(ctx, ev))),
     ("sweeper", |ctx, _ev| Box::pin(moim_sweeper::handle(ctx))),
 ];
+
+/// A response-streaming function: (access token, Last-Event-ID) → its chunks, or
+/// the error answered instead of a stream.
+pub type StreamHandler =
+    fn(
+        Arc<AppContext>,
+        Option<String>,
+        Option<String>,
+    ) -> BoxFuture<'static, Result<tokio::sync::mpsc::Receiver<bytes::Bytes>, moim_web::ApiError>>;
+
+pub const STREAM_FUNCTIONS: &[(&str, StreamHandler)] = &[("notifications-stream", |ctx, token, last| {
+    Box::pin(async move {
+        let cfg = moim_notifications_stream::SseConfig::from_env();
+        moim_notifications_stream::open(ctx, token.as_deref(), last.as_deref(), cfg).await
+    })
+})];
+
+pub fn stream_handler_of(binary: &str) -> Option<StreamHandler> {
+    STREAM_FUNCTIONS.iter().find(|(b, _)| *b == binary).map(|(_, h)| *h)
+}
 
 pub fn routes_of(binary: &str) -> Option<&'static [Route]> {
     FUNCTIONS.iter().find(|(b, _)| *b == binary).map(|(_, r)| *r)

@@ -28,6 +28,8 @@ pub struct Gateway {
     routes: Vec<(String, &'static [Route])>,
     fallback: Option<&'static [Route]>,
     fs_blobs: Option<FsBlobs>,
+    /// (path, handler) of the response-streaming functions.
+    streams: Vec<(String, registry::StreamHandler)>,
 }
 
 impl Gateway {
@@ -45,7 +47,15 @@ impl Gateway {
                 }
             }
         }
-        Ok(Gateway { ctx, routes, fallback, fs_blobs })
+        let mut streams = Vec::new();
+        for f in functions {
+            if let Some(path) = &f.local_path {
+                let handler = registry::stream_handler_of(&f.binary)
+                    .ok_or_else(|| format!("{}: binary {} is not a streaming function", f.logical_id, f.binary))?;
+                streams.push((path.clone(), handler));
+            }
+        }
+        Ok(Gateway { ctx, routes, fallback, fs_blobs, streams })
     }
 
     pub async fn handle(self: Arc<Self>, peer: SocketAddr, req: Request) -> Response {
@@ -65,6 +75,11 @@ impl Gateway {
     async fn route(&self, peer: SocketAddr, req: Request) -> Response {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
+        if let Some((_, handler)) = self.streams.iter().find(|(p, _)| *p == path) {
+            if parts.method == Method::GET {
+                return self.stream(*handler, &parts, &path).await;
+            }
+        }
         if let (Some(fs), Some(key)) = (&self.fs_blobs, path.strip_prefix(FS_BLOB_PATH)) {
             // The local S3: presigned uploads may be up to 20 MB (one byte more is refused by length).
             let Ok(body) = to_bytes(body, PRESIGN_MAX_BYTES as usize + 1).await else {
@@ -109,6 +124,30 @@ impl Gateway {
                 b.body(Body::from(body)).unwrap_or_default()
             }
             Err(e) => error_response(ApiError::Internal(e), &path),
+        }
+    }
+}
+
+impl Gateway {
+    /// A streaming function, served as the function URL would: real chunks as
+    /// they are produced, or the error body when it refuses to stream.
+    async fn stream(&self, handler: registry::StreamHandler, parts: &http::request::Parts, path: &str) -> Response {
+        let query = parts.uri.query().unwrap_or("");
+        let token =
+            form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "accessToken").map(|(_, v)| v.into_owned());
+        let last = parts.headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+        match handler(self.ctx.clone(), token, last).await {
+            Ok(rx) => {
+                let chunks = futures::stream::unfold(rx, |mut rx| async {
+                    rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+                });
+                let mut b = Response::builder().status(200);
+                for (k, v) in moim_notifications_stream::HEADERS {
+                    b = b.header(k, v);
+                }
+                b.body(Body::from_stream(chunks)).unwrap_or_default()
+            }
+            Err(e) => error_response(e, path),
         }
     }
 }

@@ -15,6 +15,8 @@ pub struct Function {
     pub s3_prefixes: Vec<String>,
     /// Its Schedule expressions, e.g. `rate(1 hour)`.
     pub schedules: Vec<String>,
+    /// `Metadata.LocalPath`: where moim-local serves a streaming function URL.
+    pub local_path: Option<String>,
 }
 
 /// The `prefix` rule of an S3 event's key filter, or "" without one.
@@ -71,7 +73,9 @@ pub fn functions(yaml: &str) -> Result<Vec<Function>, String> {
                 _ => return Err(format!("{logical_id}: an HttpApi event needs both Path and Method, or neither")),
             }
         }
-        out.push(Function { logical_id, binary, routes, s3_prefixes, schedules });
+        let local_path =
+            res.get("Metadata").and_then(|m| m.get("LocalPath")).and_then(Yaml::as_str).map(str::to_string);
+        out.push(Function { logical_id, binary, routes, s3_prefixes, schedules, local_path });
     }
     Ok(out)
 }
@@ -115,6 +119,7 @@ Resources:
                     routes: vec!["GET /x/{id}".into(), "$default".into()],
                     s3_prefixes: vec![],
                     schedules: vec![],
+                    local_path: None,
                 },
                 Function {
                     logical_id: "P".into(),
@@ -122,6 +127,7 @@ Resources:
                     routes: vec![],
                     s3_prefixes: vec!["incoming/".into()],
                     schedules: vec!["rate(1 hour)".into()],
+                    local_path: None,
                 }
             ]
         );

@@ -21,6 +21,15 @@ fn template_routes_match_the_functions_and_the_catalog() {
     let mut in_template = BTreeSet::new();
     let mut defaults = 0;
     for f in &functions {
+        if f.local_path.is_some() {
+            // A response-streaming function URL, mounted by moim-local at its path.
+            assert!(
+                moim_local::registry::stream_handler_of(&f.binary).is_some(),
+                "{}: no stream handler",
+                f.logical_id
+            );
+            continue;
+        }
         if f.routes.is_empty() {
             // An event function (S3 trigger, schedule): moim-local must be able to run it.
             assert!(moim_local::registry::event_handler_of(&f.binary).is_some(), "{}: no event handler", f.logical_id);
@@ -85,6 +94,10 @@ const EVENT_FUNCTION_EVENTS: &[(&str, &str, &str)] = &[
     ("sweeper-scheduled.json", "SweeperFunction", r#"{"filesDeleted":0,"filesSeen":0,"keysChecked":0,"keysSwept":0}"#),
 ];
 
+/// Events of the streaming function: (file, logical id, status, errorCode).
+const STREAM_EVENTS: &[(&str, &str, u64, &str)] =
+    &[("notifications-subscribe-no-token.json", "NotificationStreamFunction", 401, "NOT_FOUND_TOKEN")];
+
 #[test]
 fn every_event_file_replays_through_invoke() {
     let dir = workspace().join("events");
@@ -97,6 +110,7 @@ fn every_event_file_replays_through_invoke() {
         .iter()
         .map(|(f, _)| f.to_string())
         .chain(EVENT_FUNCTION_EVENTS.iter().map(|(f, _, _)| f.to_string()))
+        .chain(STREAM_EVENTS.iter().map(|(f, _, _, _)| f.to_string()))
         .collect();
     assert_eq!(on_disk, listed, "events/ and this test's list differ");
 
@@ -127,6 +141,12 @@ fn every_event_file_replays_through_invoke() {
     }
     for (file, logical_id, expected) in EVENT_FUNCTION_EVENTS {
         assert_eq!(invoke(logical_id, file), serde_json::from_str::<Value>(expected).unwrap(), "{file}");
+    }
+    for (file, logical_id, status, code) in STREAM_EVENTS {
+        let out = invoke(logical_id, file);
+        assert_eq!(out["statusCode"], *status, "{file}: {out}");
+        let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
+        assert_eq!((body["status"].as_u64(), body["errorCode"].as_str()), (Some(*status), Some(*code)), "{file}");
     }
 }
 

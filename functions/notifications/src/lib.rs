@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use moim_domain::ErrorCode;
-use moim_store::notifications::unread_gsi;
+use moim_store::notifications::{unread_gsi, view};
 use moim_store::table::{GSI2PK, GSI2SK, MAX_TRANSACT_OPS};
 use moim_store::{keys, Cond, Item, Query, SkCond, Update, WriteOp};
 use moim_web::{route, ApiResult, AppContext, Reply, Req, Route};
@@ -21,12 +21,6 @@ pub static ROUTES: &[Route] = &[
 
 const PAGE_DEFAULT: usize = 20;
 const PAGE_MAX: usize = 100;
-const VIEW_FIELDS: [&str; 8] = ["id", "type", "message", "readAt", "createdAt", "user", "group", "redirectUrl"];
-
-/// NotificationItem of API.md §1.8.
-fn view(item: &Item) -> Value {
-    Value::Object(VIEW_FIELDS.iter().map(|k| (k.to_string(), item.get(*k).cloned().unwrap_or(Value::Null))).collect())
-}
 
 async fn list(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let caller = req.auth(ctx).await?;

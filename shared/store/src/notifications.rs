@@ -41,6 +41,15 @@ pub fn new_item(
     item
 }
 
+const VIEW_FIELDS: [&str; 8] = ["id", "type", "message", "readAt", "createdAt", "user", "group", "redirectUrl"];
+
+/// NotificationItem of API.md §1.8 (the REST list and the SSE stream send it).
+pub fn view(item: &Item) -> serde_json::Value {
+    serde_json::Value::Object(
+        VIEW_FIELDS.iter().map(|k| (k.to_string(), item.get(*k).cloned().unwrap_or(serde_json::Value::Null))).collect(),
+    )
+}
+
 /// GSI2 partition of a user's unread notifications.
 pub fn unread_gsi(user_id: i64) -> String {
     format!("UNREAD#{user_id}")

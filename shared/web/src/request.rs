@@ -133,13 +133,7 @@ impl Req {
     /// Required auth: 401 NOT_FOUND_TOKEN / INVALID_TOKEN / EXPIRED_TOKEN; a
     /// withdrawn or unknown user's token is INVALID_TOKEN.
     pub async fn auth(&self, ctx: &AppContext) -> ApiResult<AuthUser> {
-        let token = self.bearer().filter(|t| !t.is_empty()).ok_or(ErrorCode::NOT_FOUND_TOKEN)?;
-        let claims = ctx.tokens.verify(token, TokenType::Access)?;
-        let user = moim_store::users::get_user(&*ctx.table, claims.user_id()?).await?;
-        match user {
-            Some(user) if !user.is_withdrawn() => Ok(AuthUser { user }),
-            _ => Err(ErrorCode::INVALID_TOKEN.into()),
-        }
+        authenticate(ctx, self.bearer()).await
     }
 
     /// Optional auth: no header is anonymous; a present but bad token is still 401.
@@ -148,6 +142,19 @@ impl Req {
             return Ok(None);
         }
         self.auth(ctx).await.map(Some)
+    }
+}
+
+/// Checks an access token however it came (bearer header, or the SSE query
+/// parameter): NOT_FOUND_TOKEN / INVALID_TOKEN / EXPIRED_TOKEN; a withdrawn or
+/// unknown user's token is INVALID_TOKEN.
+pub async fn authenticate(ctx: &AppContext, token: Option<&str>) -> ApiResult<AuthUser> {
+    let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or(ErrorCode::NOT_FOUND_TOKEN)?;
+    let claims = ctx.tokens.verify(token, TokenType::Access)?;
+    let user = moim_store::users::get_user(&*ctx.table, claims.user_id()?).await?;
+    match user {
+        Some(user) if !user.is_withdrawn() => Ok(AuthUser { user }),
+        _ => Err(ErrorCode::INVALID_TOKEN.into()),
     }
 }
 
