@@ -14,6 +14,7 @@ pub const FUNCTIONS: &[(&str, &[Route])] = &[
     ("groups", moim_groups::ROUTES),
     ("notifications", moim_notifications::ROUTES),
     ("images", moim_images::ROUTES),
+    ("chat", moim_chat::ROUTES),
 ];
 
 /// A function invoked with a raw event (S3 notification, scheduled event).

@@ -1,7 +1,7 @@
 //! Attendance (attend / left) and the host's moderation and member lists.
 
-use chrono::Utc;
-use moim_domain::group::{GroupState, HostAction, MemberStatus, Profile};
+use chrono::{DateTime, Utc};
+use moim_domain::group::{GroupState, HostAction, MemberStatus, Outcome, Profile};
 use moim_domain::group_input::validate_join_message;
 use moim_domain::{DomainError, ErrorCode};
 use moim_store::keys;
@@ -39,13 +39,25 @@ async fn moderate(ctx: &AppContext, req: Req, action: HostAction) -> ApiResult<R
     let caller: AuthUser = req.auth(ctx).await?;
     let id = req.path_id("groupId")?;
     let target = req.path_id("targetUserId")?;
+    let (outcome, now) = moderate_member(ctx, &caller, id, target, action).await?;
+    Ok(Reply::ok(views::target_result(&outcome.group, &outcome.changed[0], now)))
+}
+
+/// A host's action on a member, with every check of §5 (the self-check first);
+/// the chat function's kick in a GROUP room is this, too.
+pub async fn moderate_member(
+    ctx: &AppContext,
+    caller: &AuthUser,
+    group_id: i64,
+    target: i64,
+    action: HostAction,
+) -> ApiResult<(Outcome, DateTime<Utc>)> {
     if target == caller.id() {
         if let Some(code) = action.self_error() {
             return Err(code.into());
         }
     }
-    let (outcome, now) = mutate(ctx, id, &caller.user, |s, now| s.moderate(action, caller.id(), target, now)).await?;
-    Ok(Reply::ok(views::target_result(&outcome.group, &outcome.changed[0], now)))
+    mutate(ctx, group_id, &caller.user, |s, now| s.moderate(action, caller.id(), target, now)).await
 }
 
 pub(crate) async fn approve(ctx: &AppContext, req: Req) -> ApiResult<Reply> {

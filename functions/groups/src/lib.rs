@@ -17,10 +17,12 @@ use chrono::{DateTime, Utc};
 use moim_domain::group::{GroupState, HostNotice, Outcome};
 use moim_domain::user::User;
 use moim_domain::{DomainError, ErrorCode};
+use moim_store::chat as chat_repo;
 use moim_store::groups as repo;
 use moim_store::{keys, notifications, Item, StoreError, Table, WriteOp};
 use moim_web::{route, ApiResult, AppContext, Route};
 
+pub use attendance::moderate_member;
 pub use views::{DEFAULT_CARD_KEY, DEFAULT_THUMB_KEY};
 
 pub static ROUTES: &[Route] = &[
@@ -134,9 +136,12 @@ async fn mutate(
         let now = Utc::now();
         let mut outcome = decide(&state, now)?;
         let (items, replaced) = notification_writes(ctx, &mut outcome, actor, now).await?;
+        let changes = moim_domain::chat::room_changes(&state, &outcome.changed);
+        let (room_ops, _messages) = chat_repo::change_ops(state.group.chat_room_id, &changes, now);
         let mut ops =
             repo::write_outcome(&outcome.group, state.group.version, &outcome.changed, &outcome.joined, items);
         ops.extend(replaced);
+        ops.extend(room_ops);
         Ok(committed(ctx.table.transact(ops).await)?.map(|()| (outcome, now)))
     })
     .await

@@ -130,6 +130,12 @@ codes! {
     GROUP_USER_STATUS_NOT_ALLOWED_TO_KICK = 400, "모임: 강퇴할 수 없는 참여 상태입니다.";
     GROUP_USER_STATUS_NOT_ALLOWED_TO_BAN = 400, "모임: 차단할 수 없는 참여 상태입니다.";
     GROUP_USER_STATUS_NOT_ALLOWED_TO_UNBAN = 400, "모임: 차단 해제할 수 없는 참여 상태입니다.";
+
+    CHAT_ROOM_NOT_FOUND = 404, "채팅: 채팅방을 찾을 수 없습니다.";
+    CHAT_ROOM_ACCESS_DENIED = 403, "채팅: 채팅방에 접근할 권한이 없습니다.";
+    CHAT_CANNOT_DM_SELF = 400, "채팅: 자기 자신에게는 메시지를 보낼 수 없습니다.";
+    CHAT_KICK_NOT_ALLOWED = 400, "채팅: 1:1 채팅방에서는 강퇴할 수 없습니다.";
+    CHAT_MESSAGE_INVALID = 400, "채팅: 메시지는 1자 이상 1000자 이하로 입력해 주세요.";
 }
 
 /// One failing request field of a validation error.

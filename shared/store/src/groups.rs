@@ -86,10 +86,10 @@ pub async fn get_group(t: &dyn Table, id: i64) -> Result<Option<Group>, StoreErr
 pub const CREATE_COOLDOWN_OP: usize = 0;
 
 /// Index of the first imageKey consume op in [`create`] (one per image, in order).
-pub const CREATE_FIRST_IMAGE_OP: usize = 5;
+pub const CREATE_FIRST_IMAGE_OP: usize = 6;
 
 /// A new group: the cooldown (absent or expired), META, the host's membership,
-/// the group chat room, the host's counters, the consumed imageKeys and the
+/// the host's counters, the group chat room with the host in it, the consumed imageKeys and the
 /// notifications, all or nothing.
 pub fn create(
     g: &Group,
@@ -99,18 +99,15 @@ pub fn create(
     notifications: Vec<Item>,
 ) -> Vec<WriteOp> {
     let cooldown = to_item(&cooldown_key(g.host.user_id), &json!({ EXPIRES_AT: now.timestamp() + cooldown_secs }));
-    let room = to_item(
-        &room_key(g.chat_room_id),
-        &json!({ "roomId": g.chat_room_id, "type": "GROUP", "groupId": g.id, "ownerId": g.host.user_id }),
-    );
     let mut ops = vec![
         WriteOp::put(cooldown).when(Cond::AbsentOrExpired { now: now.timestamp() }),
         WriteOp::put_new(meta_item(g)),
         WriteOp::put_new(member_item(host)),
-        WriteOp::put_new(room),
         WriteOp::update(keys::user(g.host.user_id), Update::new().add("groupCreatedCnt", 1).add("groupJoinedCnt", 1))
             .when(Cond::Exists),
     ];
+    // The room and its owner (2 ops).
+    ops.extend(crate::chat::group_room_ops(g.chat_room_id, g.id, g.host.user_id, now));
     ops.extend(consume_images(g, &g.images, now));
     ops.extend(notifications.into_iter().map(WriteOp::put_new));
     ops
@@ -165,9 +162,19 @@ pub fn delete(state: &GroupState, notifications: Vec<Item>) -> (Vec<WriteOp>, Ve
     // The images' records go with the group; their files after the commit.
     first.extend(g.images.iter().map(|i| uploads::release(&i.image_key)));
     first.extend(notifications.into_iter().map(WriteOp::put_new));
-    let members: Vec<WriteOp> = state.members.iter().map(|m| WriteOp::delete(member_key(g.id, m.user_id()))).collect();
+    // Each membership goes with its participant row (absent for who never attended).
+    let members: Vec<WriteOp> = state
+        .members
+        .iter()
+        .flat_map(|m| {
+            [WriteOp::delete(member_key(g.id, m.user_id()))]
+                .into_iter()
+                .chain(crate::chat::participant_deletes(g.chat_room_id, [m.user_id()]))
+        })
+        .collect();
     // Keep the first transaction within DynamoDB's limit; the rest goes after.
-    let room = MAX_TRANSACT_OPS - first.len();
+    // Split on a pair boundary, so a membership and its participant row go together.
+    let room = (MAX_TRANSACT_OPS - first.len()) / 2 * 2;
     let split = members.len().min(room);
     let mut members = members;
     let rest = members.split_off(split);

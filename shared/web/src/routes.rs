@@ -45,6 +45,13 @@ pub const CATALOG: &[&str] = &[
     "POST /api/v1/notifications/read-all",
     "DELETE /api/v1/notifications/{id}",
     "DELETE /api/v1/notifications",
+    "GET /api/v1/chat/rooms",
+    "POST /api/v1/chat/dm",
+    "GET /api/v1/chat/rooms/{roomId}",
+    "GET /api/v1/chat/rooms/{roomId}/messages",
+    "PUT /api/v1/chat/rooms/{roomId}/read",
+    "GET /api/v1/chat/rooms/{roomId}/participants",
+    "POST /api/v1/chat/rooms/{roomId}/kick",
 ];
 
 /// The route key of API Gateway's catch-all route.
