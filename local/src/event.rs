@@ -159,3 +159,53 @@ pub fn s3_object_created(bucket: &str, key: &str, size: usize) -> Value {
         }]
     })
 }
+
+/// The API Gateway WebSocket event for one route (`$connect` with the
+/// handshake's headers and query, `$default` with one text message,
+/// `$disconnect`), as the deployed WebSocket API sends it.
+pub fn ws_event(
+    route_key: &str,
+    connection_id: &str,
+    headers: Option<&http::HeaderMap>,
+    raw_query: &str,
+    body: Option<&str>,
+    request_id: &str,
+) -> Value {
+    let event_type = match route_key {
+        "$connect" => "CONNECT",
+        "$disconnect" => "DISCONNECT",
+        _ => "MESSAGE",
+    };
+    let mut ev = json!({
+        "requestContext": {
+            "routeKey": route_key,
+            "eventType": event_type,
+            "connectionId": connection_id,
+            "requestId": request_id,
+            "messageId": request_id,
+            "domainName": "localhost",
+            "stage": "local",
+            "apiId": "local",
+            "requestTimeEpoch": chrono::Utc::now().timestamp_millis(),
+        },
+        "isBase64Encoded": false,
+    });
+    if let Some(h) = headers {
+        let mut map = Map::new();
+        for (name, value) in h {
+            map.insert(
+                name.as_str().to_string(),
+                Value::String(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+            );
+        }
+        ev["headers"] = Value::Object(map);
+        let query: Map<String, Value> = form_urlencoded::parse(raw_query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        ev["queryStringParameters"] = Value::Object(query);
+    }
+    if let Some(b) = body {
+        ev["body"] = Value::String(b.to_string());
+    }
+    ev
+}

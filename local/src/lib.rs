@@ -8,6 +8,7 @@ pub mod registry;
 pub mod serve;
 pub mod template;
 pub mod triggers;
+pub mod ws;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,7 +47,12 @@ pub async fn context(data_dir: PathBuf, base_url: String) -> Result<(Arc<AppCont
             let table = EmbeddedTable::open(data_dir.join("moim.sqlite3")).map_err(|e| e.to_string())?;
             let blobs = FsBlobs::new(data_dir.join("blobs"), config.public_base_url.clone(), config.jwt_secret.clone());
             seed_default_images(&blobs).await?;
-            let ctx = AppContext::with_ports(config, Arc::new(table), Arc::new(blobs.clone()));
+            // Live frames go to this gateway's own @connections endpoint through the SDK client.
+            let push: Arc<dyn moim_store::push::Push> = match &config.websocket_endpoint {
+                Some(ep) => Arc::new(moim_store::push::ApiGatewayPush::new(ep, true).await),
+                None => Arc::new(moim_store::push::NoPush),
+            };
+            let ctx = AppContext::with_ports(config, Arc::new(table), Arc::new(blobs.clone())).with_push(push);
             Ok((Arc::new(ctx), Some(blobs)))
         }
         StoreKind::DynamoDb => {

@@ -96,7 +96,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 (Some(routes), _, _) => moim_local::invoke::invoke(&ctx, routes, ev).await?,
                 (None, Some(handler), _) => handler(&ctx, ev).await?,
                 (None, None, Some(handler)) => moim_local::invoke::invoke_stream(ctx, handler, ev).await,
-                (None, None, None) => return Err("function not built into moim-local".into()),
+                (None, None, None) => match moim_local::registry::ws_handler_of(&f.binary) {
+                    Some(handler) => handler(&ctx, ev).await?,
+                    None => return Err("function not built into moim-local".into()),
+                },
             };
             println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
             Ok(())
@@ -129,6 +132,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 "routes: {} from template.yaml; Ctrl-C stops",
                 functions.iter().map(|f| f.routes.len()).sum::<usize>()
             );
+            if let Some(path) = gateway.ws_path() {
+                let ws_url = url.replacen("http", "ws", 1);
+                println!("websocket: STOMP at {ws_url}{path}, SockJS at {url}{}", moim_local::ws::SOCKJS_PREFIX);
+            }
             if local_blobs {
                 println!("blobs: {url}{}<key>; S3 triggers run in-process", moim_store::blob::FS_BLOB_PATH);
             }

@@ -41,6 +41,13 @@ pub const STREAM_FUNCTIONS: &[(&str, StreamHandler)] = &[("notifications-stream"
     })
 })];
 
+/// WebSocket API functions: one handler for `$connect`, `$default` and `$disconnect` events.
+pub const WS_FUNCTIONS: &[(&str, EventHandler)] = &[("chat-ws", |ctx, ev| Box::pin(moim_chat::ws::handle(ctx, ev)))];
+
+pub fn ws_handler_of(binary: &str) -> Option<EventHandler> {
+    WS_FUNCTIONS.iter().find(|(b, _)| *b == binary).map(|(_, h)| *h)
+}
+
 pub fn stream_handler_of(binary: &str) -> Option<StreamHandler> {
     STREAM_FUNCTIONS.iter().find(|(b, _)| *b == binary).map(|(_, h)| *h)
 }

@@ -17,7 +17,7 @@ use moim_store::blob::{Blobs, FsBlobs, FS_BLOB_PATH};
 use moim_web::{ApiError, AppContext, Route};
 
 use crate::template::Function;
-use crate::{event, invoke, registry};
+use crate::{event, invoke, registry, ws};
 
 /// API Gateway's own payload cap for Lambda proxies (6 MB) is what reaches a function.
 const BODY_LIMIT: usize = 6 * 1024 * 1024;
@@ -30,6 +30,10 @@ pub struct Gateway {
     fs_blobs: Option<FsBlobs>,
     /// (path, handler) of the response-streaming functions.
     streams: Vec<(String, registry::StreamHandler)>,
+    /// The WebSocket API (native STOMP path + SockJS), if template.yaml has one.
+    ws: Option<Arc<ws::WsApi>>,
+    /// Open sockets, behind the `@connections` endpoint.
+    pub hub: Arc<ws::Hub>,
 }
 
 impl Gateway {
@@ -48,14 +52,29 @@ impl Gateway {
             }
         }
         let mut streams = Vec::new();
+        let mut ws = None;
+        let hub = Arc::new(ws::Hub::default());
         for f in functions {
-            if let Some(path) = &f.local_path {
-                let handler = registry::stream_handler_of(&f.binary)
-                    .ok_or_else(|| format!("{}: binary {} is not a streaming function", f.logical_id, f.binary))?;
+            let Some(path) = &f.local_path else { continue };
+            if let Some(handler) = registry::stream_handler_of(&f.binary) {
                 streams.push((path.clone(), handler));
+            } else if let Some(handler) = registry::ws_handler_of(&f.binary) {
+                ws = Some(Arc::new(ws::WsApi {
+                    ctx: ctx.clone(),
+                    handler,
+                    native_path: path.clone(),
+                    hub: hub.clone(),
+                }));
+            } else {
+                return Err(format!("{}: binary {} serves no local path", f.logical_id, f.binary));
             }
         }
-        Ok(Gateway { ctx, routes, fallback, fs_blobs, streams })
+        Ok(Gateway { ctx, routes, fallback, fs_blobs, streams, ws, hub })
+    }
+
+    /// The native STOMP WebSocket path, when the template has a WebSocket API.
+    pub fn ws_path(&self) -> Option<&str> {
+        self.ws.as_ref().map(|w| w.native_path.as_str())
     }
 
     pub async fn handle(self: Arc<Self>, peer: SocketAddr, req: Request) -> Response {
@@ -75,6 +94,28 @@ impl Gateway {
     async fn route(&self, peer: SocketAddr, req: Request) -> Response {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
+        // The management API of the WebSocket API (the functions' SDK posts here).
+        if let Some(id) = path.strip_prefix("/@connections/").or_else(|| path.strip_prefix("/%40connections/")) {
+            let Ok(body) = to_bytes(body, 256 * 1024).await else {
+                return Response::builder().status(413).body(Body::empty()).unwrap_or_default();
+            };
+            return ws::connections_endpoint(&self.hub, &parts.method, id, &body);
+        }
+        if let Some(api) = &self.ws {
+            if path == api.native_path {
+                return api.clone().upgrade(parts, false).await;
+            }
+            if path == format!("{}/info", ws::SOCKJS_PREFIX) && parts.method == Method::GET {
+                return ws::sockjs_info();
+            }
+            if ws::is_sockjs_transport(&path) {
+                return api.clone().upgrade(parts, true).await;
+            }
+            if path.starts_with(&format!("{}/", ws::SOCKJS_PREFIX)) {
+                // SockJS HTTP fallbacks (xhr_streaming, xhr_polling, ...) are not served.
+                return Response::builder().status(404).body(Body::empty()).unwrap_or_default();
+            }
+        }
         if let Some((_, handler)) = self.streams.iter().find(|(p, _)| *p == path) {
             if parts.method == Method::GET {
                 return self.stream(*handler, &parts, &path).await;

@@ -15,6 +15,28 @@ fn workspace() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
+/// The WebSocket API of template.yaml: its three routes on one integration
+/// invoking the function moim-local runs for them.
+#[test]
+fn the_websocket_api_routes_every_event_to_the_stomp_function() {
+    let t: serde_yaml::Value = serde_yaml::from_str(moim_local::TEMPLATE).unwrap();
+    let resources = t["Resources"].as_mapping().unwrap();
+    let of_type = |ty: &'static str| resources.values().filter(move |r| r["Type"].as_str() == Some(ty));
+    let mut keys: Vec<&str> =
+        of_type("AWS::ApiGatewayV2::Route").map(|r| r["Properties"]["RouteKey"].as_str().unwrap()).collect();
+    keys.sort();
+    assert_eq!(keys, ["$connect", "$default", "$disconnect"]);
+    let integrations: Vec<_> = of_type("AWS::ApiGatewayV2::Integration").collect();
+    assert_eq!(integrations.len(), 1);
+    let uri = serde_yaml::to_string(&integrations[0]["Properties"]["IntegrationUri"]).unwrap();
+    assert!(uri.contains("${ChatWsFunction.Arn}"), "{uri}");
+    let functions = template::functions(moim_local::TEMPLATE).unwrap();
+    let ws = functions.iter().find(|f| f.logical_id == "ChatWsFunction").unwrap();
+    assert!(moim_local::registry::ws_handler_of(&ws.binary).is_some());
+    assert_eq!(ws.local_path.as_deref(), Some("/ws"));
+    assert_eq!(of_type("AWS::ApiGatewayV2::Api").next().unwrap()["Properties"]["ProtocolType"], "WEBSOCKET");
+}
+
 #[test]
 fn template_routes_match_the_functions_and_the_catalog() {
     let functions = template::functions(moim_local::TEMPLATE).unwrap();
@@ -22,10 +44,11 @@ fn template_routes_match_the_functions_and_the_catalog() {
     let mut defaults = 0;
     for f in &functions {
         if f.local_path.is_some() {
-            // A response-streaming function URL, mounted by moim-local at its path.
+            // A response-streaming function URL or the WebSocket API, mounted by moim-local at its path.
             assert!(
-                moim_local::registry::stream_handler_of(&f.binary).is_some(),
-                "{}: no stream handler",
+                moim_local::registry::stream_handler_of(&f.binary).is_some()
+                    || moim_local::registry::ws_handler_of(&f.binary).is_some(),
+                "{}: no stream or WebSocket handler",
                 f.logical_id
             );
             continue;
@@ -92,6 +115,15 @@ const EVENT_FUNCTION_EVENTS: &[(&str, &str, &str)] = &[
         r#"{"processed":[{"key":"incoming/6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d","reason":"no upload record","status":"SKIPPED"}]}"#,
     ),
     ("sweeper-scheduled.json", "SweeperFunction", r#"{"filesDeleted":0,"filesSeen":0,"keysChecked":0,"keysSwept":0}"#),
+    // The WebSocket API: $connect echoes the STOMP subprotocol; a bad token at
+    // CONNECT is an ERROR frame (pushed) and a close; $disconnect cleans up.
+    (
+        "chat-ws-connect.json",
+        "ChatWsFunction",
+        r#"{"headers":{"Sec-WebSocket-Protocol":"v12.stomp"},"statusCode":200}"#,
+    ),
+    ("chat-ws-default-bad-token.json", "ChatWsFunction", r#"{"statusCode":200}"#),
+    ("chat-ws-disconnect.json", "ChatWsFunction", r#"{"statusCode":200}"#),
 ];
 
 /// Events of the streaming function: (file, logical id, status, errorCode).

@@ -41,7 +41,11 @@ async fn auth_and_users_endpoints_stay_within_their_storage_budget() {
 
     let (s, _, _, calls) =
         r.call(users, "POST /api/v1/users/follow", "/api/v1/users/follow", "followNickname=Bobby", &auth_h, "").await;
-    assert_eq!((s, calls), (201, (3, 0, 1)), "follow: caller, nickname claim, target, one transact");
+    assert_eq!(
+        (s, calls),
+        (201, (3, 1, 1)),
+        "follow: caller, nickname claim, target, one transact, the followee's live subscribers"
+    );
 
     let (s, _, _, calls) =
         r.call(users, "GET /api/v1/users/{userId}/follow", "/api/v1/users/1/follow", "", &[], "").await;
@@ -80,8 +84,110 @@ async fn group_endpoints_stay_within_their_storage_budget() {
 
     let attend = format!("{path}/attend");
     let (s, _, _, calls) = r.call(groups, "POST /api/v2/groups/{groupId}/attend", &attend, "", &member, "").await;
-    assert_eq!((s, calls), (200, (1, 1, 1)), "attend: auth, one query, one transact");
+    assert_eq!(
+        (s, calls),
+        (200, (1, 3, 1)),
+        "attend: auth, one query, one transact; then the room's and the host's live subscribers (one query each)"
+    );
 
     let (s, _, _, calls) = r.call(groups, "GET /api/v2/groups", "/api/v2/groups", "", &[], "").await;
     assert_eq!((s, calls), (200, (0, 1, 0)), "list page: one GSI query");
+}
+
+/// A push engine that records frames and answers 410 for the ids in `gone`
+/// (API Gateway itself cannot run here).
+#[derive(Default)]
+struct RecordingPush {
+    posts: std::sync::Mutex<Vec<(String, String)>>,
+    gone: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+#[async_trait::async_trait]
+impl moim_store::push::Push for RecordingPush {
+    async fn post(&self, id: &str, data: &str) -> Result<(), moim_store::push::PushError> {
+        if self.gone.lock().unwrap().contains(id) {
+            return Err(moim_store::push::PushError::Gone);
+        }
+        self.posts.lock().unwrap().push((id.to_string(), data.to_string()));
+        Ok(())
+    }
+    async fn close(&self, _: &str) -> Result<(), moim_store::push::PushError> {
+        Ok(())
+    }
+}
+
+/// One STOMP frame through the WebSocket handler as API Gateway delivers it.
+async fn ws(ctx: &moim_web::AppContext, route: &str, conn: &str, body: Option<String>) {
+    let ev = moim_local::event::ws_event(route, conn, Some(&http::HeaderMap::new()), "", body.as_deref(), "rid");
+    moim_chat::ws::handle(ctx, ev).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_send_costs_one_read_one_transact_one_query_and_gone_sockets_are_cleaned_up() {
+    let r = rig();
+    let push = std::sync::Arc::new(RecordingPush::default());
+    let ctx = (*r.ctx).clone().with_push(push.clone());
+    let body = r#"{"email":"h@b.com","password":"password1!","nickName":"Host"}"#;
+    r.call(moim_auth::ROUTES, "POST /api/v1/auth/signup", "/api/v1/auth/signup", "", &[], body).await;
+    let login = r#"{"email":"h@b.com","password":"password1!"}"#;
+    let (_, b, _, _) = r.call(moim_auth::ROUTES, "POST /api/v1/auth/login", "/api/v1/auth/login", "", &[], login).await;
+    let token = b["data"]["accessToken"].as_str().unwrap().to_string();
+    let start = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%S").to_string();
+    let group = format!(
+        r#"{{"title":"t","location":"l","startTime":"{start}","description":"d","maxParticipants":4,"joinPolicy":"FREE"}}"#
+    );
+    let auth = format!("Bearer {token}");
+    let (_, g, _, _) = r
+        .call(
+            moim_groups::ROUTES,
+            "POST /api/v2/groups/create",
+            "/api/v2/groups/create",
+            "",
+            &[("authorization", &auth)],
+            &group,
+        )
+        .await;
+    let room = g["data"]["chatRoomId"].as_i64().unwrap();
+
+    // Two tabs of the host, both on the room.
+    for conn in ["tab1", "tab2"] {
+        ws(&ctx, "$connect", conn, None).await;
+        let connect = moim_stomp::Frame::new("CONNECT").with_header("Authorization", &auth).encode();
+        ws(&ctx, "$default", conn, Some(connect)).await;
+        let sub = moim_stomp::Frame::new("SUBSCRIBE")
+            .with_header("id", "0")
+            .with_header("destination", format!("/sub/chat/room/{room}"))
+            .encode();
+        ws(&ctx, "$default", conn, Some(sub)).await;
+    }
+    let send = |text: &str| {
+        moim_stomp::Frame::new("SEND")
+            .with_header("destination", "/pub/chat/message")
+            .with_body(format!(r#"{{"chatRoomId":{room},"content":"{text}"}}"#))
+            .encode()
+    };
+    push.posts.lock().unwrap().clear();
+    r.counts.take();
+    ws(&ctx, "$default", "tab1", Some(send("hi"))).await;
+    assert_eq!(
+        r.counts.take(),
+        (1, 1, 1),
+        "SEND: the connection record, one transact (participant check + message), one query for the room's subscriptions"
+    );
+    let posted: Vec<String> = push.posts.lock().unwrap().iter().map(|(c, _)| c.clone()).collect();
+    assert_eq!(posted.len(), 2);
+    assert!(posted.contains(&"tab1".to_string()) && posted.contains(&"tab2".to_string()));
+
+    // tab2's socket is gone (410): the next fan-out deletes its records.
+    push.gone.lock().unwrap().insert("tab2".into());
+    ws(&ctx, "$default", "tab1", Some(send("again"))).await;
+    let t = &*r.inner;
+    let subs = moim_store::realtime::subscribers(t, &format!("/sub/chat/room/{room}")).await.unwrap();
+    assert_eq!(subs.iter().map(|s| s.connection_id.as_str()).collect::<Vec<_>>(), ["tab1"]);
+    assert!(moim_store::realtime::get_connection(t, "tab2").await.unwrap().is_none());
+    assert!(moim_store::realtime::get_connection(t, "tab1").await.unwrap().is_some());
+    // $disconnect removes the rest.
+    ws(&ctx, "$disconnect", "tab1", None).await;
+    assert!(moim_store::realtime::subscribers(t, &format!("/sub/chat/room/{room}")).await.unwrap().is_empty());
+    assert!(moim_store::realtime::get_connection(t, "tab1").await.unwrap().is_none());
 }

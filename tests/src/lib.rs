@@ -343,3 +343,4 @@ impl Client {
 
 pub mod counting;
 pub mod faults;
+pub mod stomp;

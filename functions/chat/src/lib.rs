@@ -6,11 +6,11 @@
 
 mod rooms;
 mod views;
+pub mod ws;
 
 use chrono::Utc;
 use moim_domain::chat::{self, Message, Participant, Room, RoomType};
 use moim_domain::group::{Group, Profile};
-use moim_domain::user::User;
 use moim_domain::ErrorCode;
 use moim_store::chat as repo;
 use moim_store::{groups, users, StoreError};
@@ -80,6 +80,16 @@ pub async fn room_for(ctx: &AppContext, room_id: i64, caller: i64) -> ApiResult<
     Ok(loaded)
 }
 
+/// The cheap access check (two reads): 404 CHAT_ROOM_NOT_FOUND before 403
+/// CHAT_ROOM_ACCESS_DENIED.
+pub async fn require_participant(ctx: &AppContext, room_id: i64, user_id: i64) -> ApiResult<()> {
+    let p = repo::get_participant(&*ctx.table, room_id, user_id).await?;
+    if p.is_some_and(|p| p.is_active()) && repo::get_room(&*ctx.table, room_id).await?.is_some() {
+        return Ok(());
+    }
+    Err(refusal(ctx, room_id).await?.into())
+}
+
 /// Why a user may not use a room, read when a conditional write refused them:
 /// 404 when the room is gone, else 403.
 pub async fn refusal(ctx: &AppContext, room_id: i64) -> ApiResult<ErrorCode> {
@@ -92,7 +102,12 @@ pub async fn refusal(ctx: &AppContext, room_id: i64) -> ApiResult<ErrorCode> {
 /// Stores a user's message: one transaction that also checks the sender is an
 /// ACTIVE participant. Errors in the contract's order: 404, 403, then 400
 /// CHAT_MESSAGE_INVALID (a bad content costs the reads that order needs).
-pub async fn post_message(ctx: &AppContext, sender: &User, room_id: i64, content: Option<&str>) -> ApiResult<Message> {
+pub async fn post_message(
+    ctx: &AppContext,
+    sender: &Profile,
+    room_id: i64,
+    content: Option<&str>,
+) -> ApiResult<Message> {
     let content = match chat::validate_content(content) {
         Ok(c) => c,
         Err(invalid) => {
@@ -103,10 +118,10 @@ pub async fn post_message(ctx: &AppContext, sender: &User, room_id: i64, content
             return Err(invalid.into());
         }
     };
-    let profile = Profile::of(sender);
+    let profile = sender;
     // A clash of ids across processes fails the put: take a fresh id.
     for _ in 0..3 {
-        let message = Message::text(moim_store::keys::next_id(), room_id, &profile, content.clone(), Utc::now());
+        let message = Message::text(moim_store::keys::next_id(), room_id, profile, content.clone(), Utc::now());
         match ctx.table.transact(repo::send(&message)).await {
             Ok(()) => return Ok(message),
             Err(StoreError::ConditionFailed { index: repo::SEND_PARTICIPANT_OP }) => {

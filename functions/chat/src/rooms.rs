@@ -11,7 +11,7 @@ use moim_web::{ApiError, ApiResult, AppContext, Reply, Req};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{load_room, refusal, room_for, views, LoadedRoom, ROOMS_MAX};
+use crate::{load_room, refusal, require_participant, room_for, views, LoadedRoom, ROOMS_MAX};
 
 /// Rooms summarised at once when listing (each costs a few reads).
 const LIST_CONCURRENCY: usize = 8;
@@ -108,27 +108,18 @@ pub(crate) async fn history(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let caller = req.auth(ctx).await?;
     let room_id = req.path_id("roomId")?;
     let (cursor, size) = req.page(HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX)?;
-    access(ctx, room_id, caller.id()).await?;
+    require_participant(ctx, room_id, caller.id()).await?;
     let (messages, more) = repo::messages_before(&*ctx.table, room_id, cursor, size).await?;
     let next = if more { messages.last().map(|m| m.message_id) } else { None };
     let messages: Vec<Value> = messages.iter().map(|m| m.view()).collect();
     Ok(Reply::ok(json!({ "messages": messages, "nextCursor": next, "hasNext": next.is_some() })))
 }
 
-/// The cheap access check (two reads): 404 before 403.
-async fn access(ctx: &AppContext, room_id: i64, user_id: i64) -> ApiResult<()> {
-    let p = repo::get_participant(&*ctx.table, room_id, user_id).await?;
-    if p.is_some_and(|p| p.is_active()) && repo::get_room(&*ctx.table, room_id).await?.is_some() {
-        return Ok(());
-    }
-    Err(refusal(ctx, room_id).await?.into())
-}
-
 /// PUT /read: everything up to the newest message is read.
 pub(crate) async fn read(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let caller = req.auth(ctx).await?;
     let room_id = req.path_id("roomId")?;
-    access(ctx, room_id, caller.id()).await?;
+    require_participant(ctx, room_id, caller.id()).await?;
     let newest = repo::latest_message(&*ctx.table, room_id).await?.map(|m| m.message_id);
     match ctx.table.transact(vec![repo::mark_read(room_id, caller.id(), newest)]).await {
         Ok(()) => {}

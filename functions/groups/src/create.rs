@@ -11,7 +11,7 @@ use moim_domain::notification::NotificationType;
 use moim_domain::{DomainError, ErrorCode};
 use moim_store::groups as repo;
 use moim_store::users::{self as user_repo, FollowList};
-use moim_store::{keys, notifications, Item, StoreError};
+use moim_store::{keys, notifications, realtime, Item, StoreError};
 use moim_web::{ApiResult, AppContext, Reply, Req};
 use serde_json::Value;
 
@@ -76,13 +76,17 @@ pub(crate) async fn create(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
                 .collect()
         };
         let (inline, later) = recipients.split_at(recipients.len().min(INLINE_FANOUT));
-        let ops = repo::create(&group, &membership, now, CREATE_COOLDOWN_SECS, notify(inline));
+        let inline_items = notify(inline);
+        let ops = repo::create(&group, &membership, now, CREATE_COOLDOWN_SECS, inline_items.clone());
         match ctx.table.transact(ops).await {
             Ok(()) => {
+                realtime::push_notifications(&*ctx.table, &*ctx.push, &inline_items).await;
                 for chunk in later.chunks(100) {
-                    let ops = notify(chunk).into_iter().map(moim_store::WriteOp::put_new).collect();
-                    if let Err(e) = ctx.table.transact(ops).await {
-                        tracing::warn!(group_id = group.id, error = %e, "GROUP_CREATE fan-out chunk failed");
+                    let items = notify(chunk);
+                    let ops = items.iter().cloned().map(moim_store::WriteOp::put_new).collect();
+                    match ctx.table.transact(ops).await {
+                        Ok(()) => realtime::push_notifications(&*ctx.table, &*ctx.push, &items).await,
+                        Err(e) => tracing::warn!(group_id = group.id, error = %e, "GROUP_CREATE fan-out chunk failed"),
                     }
                 }
                 let state = GroupState { group, members: vec![membership] };

@@ -19,7 +19,7 @@ use moim_domain::user::User;
 use moim_domain::{DomainError, ErrorCode};
 use moim_store::chat as chat_repo;
 use moim_store::groups as repo;
-use moim_store::{keys, notifications, Item, StoreError, Table, WriteOp};
+use moim_store::{keys, notifications, realtime, Item, StoreError, Table, WriteOp};
 use moim_web::{route, ApiResult, AppContext, Route};
 
 pub use attendance::moderate_member;
@@ -124,25 +124,62 @@ fn committed(r: Result<(), StoreError>) -> ApiResult<Option<()>> {
 }
 
 /// Reads the group, lets the domain decide, writes the outcome at the version
-/// read; on a lost race it reads again (bounded). Returns the outcome written.
+/// read; on a lost race it reads again (bounded). Returns the outcome written,
+/// after its live effects (room messages, notifications) went out.
 async fn mutate(
     ctx: &AppContext,
     group_id: i64,
     actor: &User,
     decide: impl Fn(&GroupState, DateTime<Utc>) -> Result<Outcome, DomainError>,
 ) -> ApiResult<(Outcome, DateTime<Utc>)> {
-    with_retries(|| async {
+    let (outcome, now, live) = with_retries(|| async {
         let state = load(&*ctx.table, group_id).await?;
         let now = Utc::now();
         let mut outcome = decide(&state, now)?;
         let (items, replaced) = notification_writes(ctx, &mut outcome, actor, now).await?;
         let changes = moim_domain::chat::room_changes(&state, &outcome.changed);
-        let (room_ops, _messages) = chat_repo::change_ops(state.group.chat_room_id, &changes, now);
+        let (room_ops, messages) = chat_repo::change_ops(state.group.chat_room_id, &changes, now);
+        let live = Live {
+            room_id: state.group.chat_room_id,
+            messages,
+            removed: changes.iter().filter(|c| c.removes()).map(|c| c.user_id()).collect(),
+            notifications: items.clone(),
+        };
         let mut ops =
             repo::write_outcome(&outcome.group, state.group.version, &outcome.changed, &outcome.joined, items);
         ops.extend(replaced);
         ops.extend(room_ops);
-        Ok(committed(ctx.table.transact(ops).await)?.map(|()| (outcome, now)))
+        Ok(committed(ctx.table.transact(ops).await)?.map(|()| (outcome, now, live)))
     })
-    .await
+    .await?;
+    live.send(ctx).await;
+    Ok((outcome, now))
+}
+
+/// What a committed group write pushes live (API.md §9): its SYSTEM / KICK
+/// messages to the room, then the removed members' room subscriptions go
+/// (after the KICK reached them), then the notifications to their receivers.
+pub(crate) struct Live {
+    pub room_id: i64,
+    pub messages: Vec<moim_domain::chat::Message>,
+    pub removed: Vec<i64>,
+    pub notifications: Vec<Item>,
+}
+
+impl Live {
+    pub async fn send(self, ctx: &AppContext) {
+        let (t, push) = (&*ctx.table, &*ctx.push);
+        let room = realtime::room_destination(self.room_id);
+        for m in &self.messages {
+            if let Err(e) = realtime::publish(t, push, &room, &m.message_id.to_string(), &m.view().to_string()).await {
+                tracing::warn!(room_id = self.room_id, error = %e, "room message push failed");
+            }
+        }
+        for user in &self.removed {
+            if let Err(e) = realtime::drop_user_subscriptions(t, &room, *user).await {
+                tracing::warn!(room_id = self.room_id, user, error = %e, "dropping room subscriptions failed");
+            }
+        }
+        realtime::push_notifications(t, push, &self.notifications).await;
+    }
 }

@@ -9,7 +9,7 @@ use moim_domain::image;
 use moim_domain::notification::NotificationType;
 use moim_domain::ErrorCode;
 use moim_store::groups as repo;
-use moim_store::{keys, notifications, uploads, Item, StoreError};
+use moim_store::{keys, notifications, realtime, uploads, Item, StoreError};
 use moim_web::{ApiResult, AppContext, Reply, Req};
 use serde_json::Value;
 
@@ -63,7 +63,7 @@ pub(crate) async fn update(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
 pub(crate) async fn delete(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let caller = req.auth(ctx).await?;
     let id = req.path_id("groupId")?;
-    let (rest, removed) = with_retries(|| async {
+    let (rest, removed, room, notes) = with_retries(|| async {
         let state = load(&*ctx.table, id).await?;
         if !state.is_host(caller.id()) {
             return Err(ErrorCode::GROUP_ONLY_HOST_CAN_UPDATE.into());
@@ -85,11 +85,16 @@ pub(crate) async fn delete(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
                 )
             })
             .collect();
-        let (first, rest) = repo::delete(&state, notes);
-        Ok(committed(ctx.table.transact(first).await)?.map(|()| (rest, state.group.images.clone())))
+        let (first, rest) = repo::delete(&state, notes.clone());
+        let room = state.group.chat_room_id;
+        Ok(committed(ctx.table.transact(first).await)?.map(|()| (rest, state.group.images.clone(), room, notes)))
     })
     .await?;
     images::delete_files(ctx, &removed).await;
+    // The room is gone: nobody stays subscribed to it.
+    let (t, push) = (&*ctx.table, &*ctx.push);
+    realtime::drop_subscriptions(t, &realtime::room_destination(room), |_| true).await?;
+    realtime::push_notifications(t, push, &notes).await;
     // The group is gone for readers; its remaining memberships follow.
     for chunk in rest.chunks(moim_store::table::MAX_TRANSACT_OPS) {
         ctx.table.transact(chunk.to_vec()).await?;

@@ -146,8 +146,11 @@ async fn follow(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
         };
         let noti =
             notifications::new_item(keys::next_id(), target.user_id, NotificationType::Follow, &caller.user, None, now);
-        match ctx.table.transact(repo::follow(&f, noti)).await {
-            Ok(()) => return Ok(Reply::created("팔로우 성공")),
+        match ctx.table.transact(repo::follow(&f, noti.clone())).await {
+            Ok(()) => {
+                moim_store::realtime::push_notifications(&*ctx.table, &*ctx.push, &[noti]).await;
+                return Ok(Reply::created("팔로우 성공"));
+            }
             Err(StoreError::ConditionFailed { index: repo::FOLLOW_RELATION_OP }) => {
                 return Err(ErrorCode::ALREADY_EXIST_FOLLOW.into())
             }

@@ -106,6 +106,11 @@ pub fn participant_deletes(room_id: i64, user_ids: impl IntoIterator<Item = i64>
     user_ids.into_iter().map(|u| WriteOp::delete(participant_key(room_id, u))).collect()
 }
 
+/// A condition-check that `user_id` is an ACTIVE participant of the room.
+pub fn active_check(room_id: i64, user_id: i64) -> WriteOp {
+    WriteOp::check(participant_key(room_id, user_id), Cond::equals("status", json!(ParticipantStatus::Active)))
+}
+
 /// Index of the participant check in [`send`]: its failure = not (or no longer) ACTIVE.
 pub const SEND_PARTICIPANT_OP: usize = 0;
 

@@ -8,6 +8,8 @@ pub mod embedded;
 pub mod groups;
 pub mod keys;
 pub mod notifications;
+pub mod push;
+pub mod realtime;
 pub mod schema;
 pub mod table;
 pub mod uploads;

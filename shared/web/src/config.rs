@@ -40,6 +40,10 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// `MOIM_LOCAL`: running under moim-local (relaxed CORS, outbox, no Secure).
     pub local: bool,
+    /// `WEBSOCKET_ENDPOINT`: the WebSocket API's management endpoint
+    /// (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`; moim-local's own
+    /// base URL locally). Unset: nothing is pushed live.
+    pub websocket_endpoint: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +123,7 @@ impl Config {
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .collect(),
+            websocket_endpoint: var("WEBSOCKET_ENDPOINT").or(local_defaults.map(|d| d.base_url)),
             local,
             data_dir,
         })

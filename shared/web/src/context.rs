@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use moim_store::blob::{Blobs, FsBlobs, S3Blobs};
+use moim_store::push::{ApiGatewayPush, NoPush, Push};
 use moim_store::{DynamoTable, EmbeddedTable, Table};
 
 use crate::auth::Tokens;
@@ -14,6 +15,8 @@ pub struct AppContext {
     pub blobs: Arc<dyn Blobs>,
     pub config: Arc<Config>,
     pub tokens: Arc<Tokens>,
+    /// Live frames to WebSocket connections (API.md §9).
+    pub push: Arc<dyn Push>,
 }
 
 impl AppContext {
@@ -40,7 +43,16 @@ impl AppContext {
                 )
             }
         };
-        Ok(Self::with_ports(config, table, blobs))
+        let push: Arc<dyn Push> = match &config.websocket_endpoint {
+            Some(ep) => Arc::new(ApiGatewayPush::new(ep, config.local).await),
+            None => Arc::new(NoPush),
+        };
+        Ok(Self::with_ports(config, table, blobs).with_push(push))
+    }
+
+    /// The same context pushing through another engine.
+    pub fn with_push(self, push: Arc<dyn Push>) -> AppContext {
+        AppContext { push, ..self }
     }
 
     pub async fn from_env() -> Result<AppContext, ConfigError> {
@@ -50,6 +62,6 @@ impl AppContext {
     /// A context over given ports (tests wrap the table, e.g. to count calls).
     pub fn with_ports(config: Config, table: Arc<dyn Table>, blobs: Arc<dyn Blobs>) -> AppContext {
         let tokens = Tokens::new(&config.jwt_secret, &config.jwt_issuer);
-        AppContext { table, blobs, tokens: Arc::new(tokens), config: Arc::new(config) }
+        AppContext { table, blobs, tokens: Arc::new(tokens), config: Arc::new(config), push: Arc::new(NoPush) }
     }
 }

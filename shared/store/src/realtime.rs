@@ -1,0 +1,254 @@
+//! WebSocket connections and STOMP subscriptions (API.md §9), and the fan-out
+//! of MESSAGE frames through the push port.
+//!
+//! - connection `CONN#<id>` / `META`: the bound user (after CONNECT), TTL 3 h
+//!   (`$disconnect` is not guaranteed).
+//! - subscription `DEST#<destination>` / `SUB#<connectionId>#<subId>`: one query
+//!   finds every subscriber of a destination; TTL as the connection.
+//! - pointer `CONN#<id>` / `SUB#<subId>`: the destination of a subscription, so
+//!   UNSUBSCRIBE and close read the connection's own partition (strongly
+//!   consistent), never an index.
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use moim_domain::group::Profile;
+use moim_stomp::Frame;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::push::{Push, PushError};
+use crate::table::*;
+use crate::users::{from_item, to_item};
+
+/// Lifetime of connection and subscription records: API Gateway closes a
+/// socket after 2 h, so 3 h outlives every real one.
+pub const CONNECTION_TTL_SECS: i64 = 3 * 3600;
+/// Frames posted at once during a fan-out.
+const FANOUT_CONCURRENCY: usize = 16;
+const SUB_PREFIX: &str = "SUB#";
+
+pub fn connection_key(connection_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), "META")
+}
+fn pointer_key(connection_id: &str, sub_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), format!("{SUB_PREFIX}{sub_id}"))
+}
+fn dest_pk(destination: &str) -> String {
+    format!("DEST#{destination}")
+}
+fn subscription_key(destination: &str, connection_id: &str, sub_id: &str) -> Key {
+    Key::new(dest_pk(destination), format!("{SUB_PREFIX}{connection_id}#{sub_id}"))
+}
+
+pub fn room_destination(room_id: i64) -> String {
+    format!("/sub/chat/room/{room_id}")
+}
+pub fn user_destination(user_id: i64) -> String {
+    format!("/sub/user/{user_id}")
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Connection {
+    pub connection_id: String,
+    /// Set by a successful STOMP CONNECT (or a token at `$connect`).
+    #[serde(default)]
+    pub user: Option<Profile>,
+    #[serde(with = "moim_domain::time::wire")]
+    pub connected_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub connection_id: String,
+    pub subscription_id: String,
+    pub destination: String,
+    pub user_id: i64,
+}
+
+fn expiring(mut item: Item, now: DateTime<Utc>) -> Item {
+    item.insert(EXPIRES_AT.into(), json!(now.timestamp() + CONNECTION_TTL_SECS));
+    item
+}
+
+/// `$connect`: the connection, with its user when the handshake carried a valid token.
+pub async fn open(t: &dyn Table, c: &Connection, now: DateTime<Utc>) -> Result<(), StoreError> {
+    t.transact(vec![WriteOp::put(expiring(to_item(&connection_key(&c.connection_id), c), now))]).await
+}
+
+pub async fn get_connection(t: &dyn Table, connection_id: &str) -> Result<Option<Connection>, StoreError> {
+    t.get(&connection_key(connection_id)).await?.map(from_item).transpose()
+}
+
+/// A subscription and its pointer, replacing one with the same id on this
+/// connection; `guard` (e.g. "still a participant") rides in the same transaction.
+pub async fn subscribe(
+    t: &dyn Table,
+    s: &Subscription,
+    guard: Option<WriteOp>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut ops: Vec<WriteOp> = guard.into_iter().collect();
+    if let Some(old) = t.get(&pointer_key(&s.connection_id, &s.subscription_id)).await? {
+        if let Some(dest) = old.get("destination").and_then(Value::as_str).filter(|d| *d != s.destination) {
+            ops.push(WriteOp::delete(subscription_key(dest, &s.connection_id, &s.subscription_id)));
+        }
+    }
+    let pointer = to_item(&pointer_key(&s.connection_id, &s.subscription_id), &json!({ "destination": s.destination }));
+    ops.push(WriteOp::put(expiring(pointer, now)));
+    let sub = to_item(&subscription_key(&s.destination, &s.connection_id, &s.subscription_id), s);
+    ops.push(WriteOp::put(expiring(sub, now)));
+    t.transact(ops).await
+}
+
+/// UNSUBSCRIBE: removes the subscription with this id (none is fine).
+pub async fn unsubscribe(t: &dyn Table, connection_id: &str, sub_id: &str) -> Result<(), StoreError> {
+    let pointer = pointer_key(connection_id, sub_id);
+    let Some(item) = t.get(&pointer).await? else { return Ok(()) };
+    let mut ops = vec![WriteOp::delete(pointer)];
+    if let Some(dest) = item.get("destination").and_then(Value::as_str) {
+        ops.push(WriteOp::delete(subscription_key(dest, connection_id, sub_id)));
+    }
+    t.transact(ops).await
+}
+
+/// `$disconnect`, a 410, or an ERROR: the connection and all its subscriptions.
+pub async fn close(t: &dyn Table, connection_id: &str) -> Result<(), StoreError> {
+    let mut ops = vec![WriteOp::delete(connection_key(connection_id))];
+    let mut cursor = None;
+    loop {
+        let q = Query::table(format!("CONN#{connection_id}")).sk(SkCond::BeginsWith(SUB_PREFIX.into())).cursor(cursor);
+        let page = t.query(q).await?;
+        for item in page.items {
+            let (Some(key), Some(dest)) = (Key::of(&item), item.get("destination").and_then(Value::as_str)) else {
+                continue;
+            };
+            let sub_id = key.sk.trim_start_matches(SUB_PREFIX).to_string();
+            ops.push(WriteOp::delete(subscription_key(dest, connection_id, &sub_id)));
+            ops.push(WriteOp::delete(key));
+        }
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    for chunk in ops.chunks(MAX_TRANSACT_OPS) {
+        t.transact(chunk.to_vec()).await?;
+    }
+    Ok(())
+}
+
+/// Every subscription to a destination (one query for a room: rooms are small).
+pub async fn subscribers(t: &dyn Table, destination: &str) -> Result<Vec<Subscription>, StoreError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = t.query(Query::table(dest_pk(destination)).limit(100).cursor(cursor)).await?;
+        for item in page.items {
+            out.push(from_item(item)?);
+        }
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// The MESSAGE frame of a subscription (body = JSON).
+pub fn message_frame(s: &Subscription, message_id: &str, body: &str) -> String {
+    Frame::new("MESSAGE")
+        .with_header("destination", &s.destination)
+        .with_header("subscription", &s.subscription_id)
+        .with_header("message-id", message_id)
+        .with_header("content-type", "application/json")
+        .with_header("content-length", body.len().to_string())
+        .with_body(body)
+        .encode()
+}
+
+/// Posts one frame to a connection; a gone connection is closed in storage.
+/// Returns whether it was delivered.
+pub async fn post(t: &dyn Table, push: &dyn Push, connection_id: &str, frame: &str) -> bool {
+    match push.post(connection_id, frame).await {
+        Ok(()) => true,
+        Err(PushError::Gone) => {
+            if let Err(e) = close(t, connection_id).await {
+                tracing::warn!(connection_id, error = %e, "cleanup of a gone connection failed");
+            }
+            false
+        }
+        Err(e) => {
+            tracing::warn!(connection_id, error = %e, "push failed");
+            false
+        }
+    }
+}
+
+/// Sends `body` as a MESSAGE to the given subscriptions, concurrently; gone
+/// connections are cleaned up. Returns how many were delivered. (Boxed: the
+/// stream of borrowing futures otherwise defeats `Send` inference in callers.)
+pub fn deliver<'a>(
+    t: &'a dyn Table,
+    push: &'a dyn Push,
+    subs: &'a [Subscription],
+    message_id: &'a str,
+    body: &'a str,
+) -> futures::future::BoxFuture<'a, usize> {
+    Box::pin(async move {
+        let posts: Vec<_> = subs.iter().map(|s| post_message_frame(t, push, s, message_id, body)).collect();
+        let delivered: Vec<bool> = futures::stream::iter(posts).buffer_unordered(FANOUT_CONCURRENCY).collect().await;
+        delivered.into_iter().filter(|ok| *ok).count()
+    })
+}
+
+async fn post_message_frame(t: &dyn Table, push: &dyn Push, s: &Subscription, message_id: &str, body: &str) -> bool {
+    post(t, push, &s.connection_id, &message_frame(s, message_id, body)).await
+}
+
+/// Sends `body` to every subscriber of a destination (one query + one post each).
+pub async fn publish(
+    t: &dyn Table,
+    push: &dyn Push,
+    destination: &str,
+    message_id: &str,
+    body: &str,
+) -> Result<usize, StoreError> {
+    let subs = subscribers(t, destination).await?;
+    Ok(deliver(t, push, &subs, message_id, body).await)
+}
+
+/// Removes a user's subscriptions to a destination (a member leaving a room).
+pub async fn drop_user_subscriptions(t: &dyn Table, destination: &str, user_id: i64) -> Result<(), StoreError> {
+    drop_subscriptions(t, destination, |s| s.user_id == user_id).await
+}
+
+/// Removes the subscriptions to a destination that `which` selects.
+pub async fn drop_subscriptions(
+    t: &dyn Table,
+    destination: &str,
+    which: impl Fn(&Subscription) -> bool,
+) -> Result<(), StoreError> {
+    let mut ops = Vec::new();
+    for s in subscribers(t, destination).await?.into_iter().filter(|s| which(s)) {
+        ops.push(WriteOp::delete(subscription_key(destination, &s.connection_id, &s.subscription_id)));
+        ops.push(WriteOp::delete(pointer_key(&s.connection_id, &s.subscription_id)));
+    }
+    for chunk in ops.chunks(MAX_TRANSACT_OPS) {
+        t.transact(chunk.to_vec()).await?;
+    }
+    Ok(())
+}
+
+/// Pushes stored notifications live to their receivers' `/sub/user/{id}` (best
+/// effort, after the commit that stored them).
+pub async fn push_notifications(t: &dyn Table, push: &dyn Push, items: &[Item]) {
+    for item in items {
+        let Some(receiver) = item.get("receiverId").and_then(Value::as_i64) else { continue };
+        let id = item.get("id").map(Value::to_string).unwrap_or_default();
+        let body = crate::notifications::view(item).to_string();
+        if let Err(e) = publish(t, push, &user_destination(receiver), &format!("noti-{id}"), &body).await {
+            tracing::warn!(receiver, error = %e, "live notification push failed");
+        }
+    }
+}
