@@ -191,3 +191,117 @@ async fn a_send_costs_one_read_one_transact_one_query_and_gone_sockets_are_clean
     assert!(moim_store::realtime::subscribers(t, &format!("/sub/chat/room/{room}")).await.unwrap().is_empty());
     assert!(moim_store::realtime::get_connection(t, "tab1").await.unwrap().is_none());
 }
+
+/// WS_SERIALIZE (on AWS): a connection's messages wait in its inbox and one
+/// drainer at a time handles them in arrival order, however many invocations run.
+#[tokio::test]
+async fn serialised_connections_handle_each_message_once_in_arrival_order() {
+    for engine in moim_blackbox::engines() {
+        serialised_on(common::rig_on(engine, |t| t).await).await;
+    }
+}
+
+async fn serialised_on(r: common::Rig) {
+    let push = std::sync::Arc::new(RecordingPush::default());
+    let mut config = (*r.ctx.config).clone();
+    config.ws_serialize = true;
+    let ctx = std::sync::Arc::new(
+        moim_web::AppContext { config: std::sync::Arc::new(config), ..(*r.ctx).clone() }.with_push(push.clone()),
+    );
+    let body = r#"{"email":"h@b.com","password":"password1!","nickName":"Host"}"#;
+    r.call(moim_auth::ROUTES, "POST /api/v1/auth/signup", "/api/v1/auth/signup", "", &[], body).await;
+    let login = r#"{"email":"h@b.com","password":"password1!"}"#;
+    let (_, b, _, _) = r.call(moim_auth::ROUTES, "POST /api/v1/auth/login", "/api/v1/auth/login", "", &[], login).await;
+    let auth = format!("Bearer {}", b["data"]["accessToken"].as_str().unwrap());
+    let start = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%S").to_string();
+    let group = format!(
+        r#"{{"title":"t","location":"l","startTime":"{start}","description":"d","maxParticipants":4,"joinPolicy":"FREE"}}"#
+    );
+    let (_, g, _, _) = r
+        .call(
+            moim_groups::ROUTES,
+            "POST /api/v2/groups/create",
+            "/api/v2/groups/create",
+            "",
+            &[("authorization", &auth)],
+            &group,
+        )
+        .await;
+    let room = g["data"]["chatRoomId"].as_i64().unwrap();
+    ws(&ctx, "$connect", "c", None).await;
+    ws(&ctx, "$default", "c", Some(moim_stomp::Frame::new("CONNECT").with_header("Authorization", &auth).encode()))
+        .await;
+    let sub = moim_stomp::Frame::new("SUBSCRIBE")
+        .with_header("id", "0")
+        .with_header("destination", format!("/sub/chat/room/{room}"));
+    ws(&ctx, "$default", "c", Some(sub.encode())).await;
+    let send = |i: usize| {
+        moim_stomp::Frame::new("SEND")
+            .with_header("destination", "/pub/chat/message")
+            .with_body(format!(r#"{{"chatRoomId":{room},"content":"{i}"}}"#))
+            .encode()
+    };
+    let delivered = |push: &RecordingPush| -> Vec<usize> {
+        push.posts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(_, f)| {
+                let frame = moim_stomp::parse_frames(f).unwrap().remove(0);
+                let body: serde_json::Value = serde_json::from_str(&frame.body).ok()?;
+                body["content"].as_str()?.parse().ok()
+            })
+            .collect()
+    };
+
+    // Queued out of order (invocations that lost the lease race), then drained by
+    // 10 concurrent invocations: each once, in arrival order.
+    push.posts.lock().unwrap().clear();
+    let base = chrono::Utc::now().timestamp_millis();
+    let mut order: Vec<usize> = (0..30).collect();
+    order.reverse();
+    order.swap(3, 17);
+    for i in order {
+        moim_store::realtime::inbox_put(
+            &*ctx.table,
+            "c",
+            base + i as i64,
+            &format!("m{i}"),
+            &send(i),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    let drains: Vec<_> = (0..10)
+        .map(|_| {
+            let ctx = ctx.clone();
+            tokio::spawn(async move { moim_chat::ws::drain(&ctx, "c").await.unwrap() })
+        })
+        .collect();
+    for d in drains {
+        d.await.unwrap();
+    }
+    assert_eq!(delivered(&push), (0..30).collect::<Vec<_>>());
+    assert!(moim_store::realtime::inbox(&*ctx.table, "c", 10).await.unwrap().is_empty());
+
+    // 30 invocations at once, as API Gateway may run them: none lost, none twice.
+    push.posts.lock().unwrap().clear();
+    let calls: Vec<_> = (100..130)
+        .map(|i| {
+            let (ctx, frame) = (ctx.clone(), send(i));
+            tokio::spawn(async move {
+                let mut ev = moim_local::event::ws_event("$default", "c", None, "", Some(&frame), &format!("m{i}"));
+                ev["requestContext"]["requestTimeEpoch"] = serde_json::json!(base + 1000 + i as i64);
+                moim_chat::ws::handle(&ctx, ev).await.unwrap();
+            })
+        })
+        .collect();
+    for c in calls {
+        c.await.unwrap();
+    }
+    let mut got = delivered(&push);
+    got.sort();
+    assert_eq!(got, (100..130).collect::<Vec<_>>());
+    assert!(moim_store::realtime::inbox(&*ctx.table, "c", 10).await.unwrap().is_empty(), "nothing left waiting");
+}

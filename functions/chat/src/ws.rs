@@ -37,12 +37,66 @@ pub async fn handle(ctx: &AppContext, event: Value) -> Result<Value, String> {
             let body = event["body"].as_str().unwrap_or_default();
             if event["isBase64Encoded"].as_bool() == Some(true) {
                 fail(ctx, &conn, "binary frames are not supported", "").await;
+            } else if ctx.config.ws_serialize {
+                let arrived = rc["requestTimeEpoch"].as_i64().unwrap_or_else(|| Utc::now().timestamp_millis());
+                let id = rc["messageId"].as_str().or(rc["requestId"].as_str()).map(str::to_string);
+                let id = id.unwrap_or_else(|| moim_store::keys::next_id().to_string());
+                rt::inbox_put(&*ctx.table, &conn, arrived, &id, body, Utc::now()).await.map_err(|e| e.to_string())?;
+                drain(ctx, &conn).await.map_err(|e| e.to_string())?;
             } else {
                 Session { ctx, conn: &conn }.frames(body).await;
             }
             Ok(json!({ "statusCode": 200 }))
         }
     }
+}
+
+/// Messages drained from a connection's inbox per query.
+const DRAIN_BATCH: usize = 25;
+
+/// Handles a connection's queued messages in arrival order while holding its
+/// drain lease. An invocation that cannot take the lease leaves its message to
+/// the current drainer, which looks again after giving the lease back, so no
+/// message waits for a next one. Order is API Gateway's arrival order, except
+/// for a message whose invocation queues it only after later ones were
+/// handled (e.g. behind a cold start).
+pub async fn drain(ctx: &AppContext, conn: &str) -> Result<(), moim_store::StoreError> {
+    let t = &*ctx.table;
+    let me = uuid_like();
+    loop {
+        if !rt::acquire_drain(t, conn, &me, Utc::now().timestamp_millis()).await? {
+            return Ok(());
+        }
+        loop {
+            let batch = rt::inbox(t, conn, DRAIN_BATCH).await?;
+            if batch.is_empty() {
+                break;
+            }
+            for item in batch {
+                // Still ours? (a stalled drainer whose lease ran out stops here)
+                if !rt::renew_drain(t, conn, &me, Utc::now().timestamp_millis()).await? {
+                    return Ok(());
+                }
+                Session { ctx, conn }.frames(&item.body).await;
+                rt::inbox_done(t, &item).await?;
+            }
+        }
+        rt::release_drain(t, conn, &me).await?;
+        if rt::inbox(t, conn, 1).await?.is_empty() {
+            return Ok(());
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    format!("{:016x}{:016x}", moim_store::keys::next_id(), rand_u64())
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64);
+    h.finish()
 }
 
 /// A header of the event, by case-insensitive name.
@@ -238,7 +292,7 @@ impl Session<'_> {
             }
         };
         record.user = Some(user.clone());
-        if let Err(e) = rt::open(&*self.ctx.table, record, Utc::now()).await {
+        if let Err(e) = rt::bind(&*self.ctx.table, self.conn, &user).await {
             tracing::error!(connection_id = self.conn, error = %e, "binding the connection failed");
             fail(self.ctx, self.conn, "internal error", "").await;
             return Next::Closed;

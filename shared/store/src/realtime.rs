@@ -74,7 +74,103 @@ fn expiring(mut item: Item, now: DateTime<Utc>) -> Item {
 
 /// `$connect`: the connection, with its user when the handshake carried a valid token.
 pub async fn open(t: &dyn Table, c: &Connection, now: DateTime<Utc>) -> Result<(), StoreError> {
-    t.transact(vec![WriteOp::put(expiring(to_item(&connection_key(&c.connection_id), c), now))]).await
+    let mut item = expiring(to_item(&connection_key(&c.connection_id), c), now);
+    item.insert(DRAIN_UNTIL.into(), json!(0));
+    t.transact(vec![WriteOp::put(item)]).await
+}
+
+/// STOMP CONNECT: binds the user to an open connection (only the user changes).
+pub async fn bind(t: &dyn Table, connection_id: &str, user: &Profile) -> Result<(), StoreError> {
+    let update = Update::new().set("user", serde_json::to_value(user).unwrap_or_default());
+    t.transact(vec![WriteOp::update(connection_key(connection_id), update).when(Cond::Exists)]).await
+}
+
+// ------------------------------------------------------------------ inbox
+
+/// The drain lease on the connection item: epoch milliseconds it is held until.
+const DRAIN_UNTIL: &str = "drainUntil";
+const INBOX_PREFIX: &str = "IN#";
+/// How long a drainer holds a connection before another may take over (a
+/// crashed drainer delays the connection's frames by at most this).
+pub const DRAIN_LEASE_MS: i64 = 10_000;
+/// Inbox items are gone after a day even if nobody drains them.
+const INBOX_TTL_SECS: i64 = 24 * 3600;
+
+/// One WebSocket message waiting in a connection's inbox, in arrival order.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub key: Key,
+    pub body: String,
+}
+
+/// Queues a `$default` message under its arrival time (API Gateway's
+/// `requestTimeEpoch`) and message id, so the drainer handles it in order.
+pub async fn inbox_put(
+    t: &dyn Table,
+    connection_id: &str,
+    arrived_ms: i64,
+    message_id: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let key = Key::new(format!("CONN#{connection_id}"), format!("{INBOX_PREFIX}{arrived_ms:015}#{message_id}"));
+    let item = to_item(&key, &json!({ "body": body, EXPIRES_AT: now.timestamp() + INBOX_TTL_SECS }));
+    t.transact(vec![WriteOp::put(item)]).await
+}
+
+/// The oldest waiting messages of a connection (at most `limit`).
+pub async fn inbox(t: &dyn Table, connection_id: &str, limit: usize) -> Result<Vec<Inbound>, StoreError> {
+    let q = Query::table(format!("CONN#{connection_id}")).sk(SkCond::BeginsWith(INBOX_PREFIX.into())).limit(limit);
+    Ok(t.query(q)
+        .await?
+        .items
+        .into_iter()
+        .filter_map(|i| {
+            Some(Inbound {
+                key: Key::of(&i)?,
+                body: i.get("body").and_then(Value::as_str).unwrap_or_default().to_string(),
+            })
+        })
+        .collect())
+}
+
+pub async fn inbox_done(t: &dyn Table, item: &Inbound) -> Result<(), StoreError> {
+    t.transact(vec![WriteOp::delete(item.key.clone())]).await
+}
+
+/// Takes the connection's drain lease for `owner` when it is free; false when
+/// another drainer holds it (or the connection is gone).
+pub async fn acquire_drain(t: &dyn Table, connection_id: &str, owner: &str, now_ms: i64) -> Result<bool, StoreError> {
+    let update = Update::new().set("drainer", owner).set(DRAIN_UNTIL, now_ms + DRAIN_LEASE_MS);
+    let op = WriteOp::update(connection_key(connection_id), update)
+        .when(Cond::Exists)
+        .when(Cond::LessThan(DRAIN_UNTIL.into(), now_ms));
+    lease_result(t.transact(vec![op]).await)
+}
+
+/// Extends a lease `owner` holds; false when it was lost (expired and taken).
+pub async fn renew_drain(t: &dyn Table, connection_id: &str, owner: &str, now_ms: i64) -> Result<bool, StoreError> {
+    let op = WriteOp::update(connection_key(connection_id), Update::new().set(DRAIN_UNTIL, now_ms + DRAIN_LEASE_MS))
+        .when(Cond::equals("drainer", owner));
+    lease_result(t.transact(vec![op]).await)
+}
+
+fn lease_result(r: Result<(), StoreError>) -> Result<bool, StoreError> {
+    match r {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Gives the lease back (only if still ours).
+pub async fn release_drain(t: &dyn Table, connection_id: &str, owner: &str) -> Result<(), StoreError> {
+    let op = WriteOp::update(connection_key(connection_id), Update::new().set(DRAIN_UNTIL, 0))
+        .when(Cond::equals("drainer", owner));
+    match t.transact(vec![op]).await {
+        Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn get_connection(t: &dyn Table, connection_id: &str) -> Result<Option<Connection>, StoreError> {

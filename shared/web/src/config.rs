@@ -44,6 +44,10 @@ pub struct Config {
     /// (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`; moim-local's own
     /// base URL locally). Unset: nothing is pushed live.
     pub websocket_endpoint: Option<String>,
+    /// `WS_SERIALIZE`: run each connection's `$default` messages through its
+    /// inbox, one drainer at a time, in arrival order (API Gateway may invoke
+    /// concurrently for one connection; moim-local never does). Default off.
+    pub ws_serialize: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +127,7 @@ impl Config {
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .collect(),
+            ws_serialize: flag("WS_SERIALIZE", false),
             websocket_endpoint: var("WEBSOCKET_ENDPOINT").or(local_defaults.map(|d| d.base_url)),
             local,
             data_dir,
