@@ -217,9 +217,13 @@ async fn strangers_bad_tokens_and_bad_frames_are_refused() {
         assert_eq!(s.message().await.1["errorCode"], "CHAT_ROOM_NOT_FOUND");
         s.chat(room, "hello?").await;
         assert_eq!(s.message().await.1["errorCode"], "CHAT_ROOM_ACCESS_DENIED");
-        assert!(history(&host, room).await.is_empty(), "nothing stored");
+        assert!(history(&host, room).await.is_empty(), "no message stored");
         // The host's own content checks: blank and too long.
         let mut h = member_socket(&srv, &host, host_id, Some(room), false).await;
+        // The refused SUBSCRIBEs stored nothing: the room's messages do not reach the stranger.
+        h.chat(room, "private").await;
+        assert_eq!(h.message().await.1["content"], "private");
+        s.quiet(Duration::from_millis(300)).await;
         h.chat(room, "   ").await;
         assert_eq!(h.message().await.1["errorCode"], "CHAT_MESSAGE_INVALID");
         h.chat(room, &"가".repeat(1001)).await;
