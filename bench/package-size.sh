@@ -20,7 +20,7 @@ TOOLS_BIN=${MOIM_TOOLS:-$HOME/.cache/moim-tools}/venv/bin
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/lambda}
 LAMBDA_DIR="$CARGO_TARGET_DIR/lambda"
 if [ "$#" -gt 0 ]; then FUNCTIONS=("$@"); else
-  FUNCTIONS=(auth users groups notifications images image-processor sweeper); fi
+  FUNCTIONS=(auth users groups notifications notifications-stream chat chat-ws images image-processor sweeper); fi
 BUILD_CMD=(cargo lambda build --release --arm64 --lambda-dir "$LAMBDA_DIR")
 for f in "${FUNCTIONS[@]}"; do BUILD_CMD+=(--bin "$f"); done
 
