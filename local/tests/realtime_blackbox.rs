@@ -195,6 +195,16 @@ async fn a_kicked_member_gets_the_kick_then_nothing_and_cannot_come_back() {
         assert_eq!(hs.message().await.1["content"], "still alone");
         bs.quiet(Duration::from_millis(500)).await;
         assert_eq!(history(&host, room).await.len(), before + 1);
+
+        // A member who leaves stops receiving at once: not even their own leave message.
+        let (l, l_id, _) = c.register("l@b.com", "Leaver").await;
+        assert_eq!(l.post(&format!("/api/v2/groups/{gid}/attend"), None).await.status, 200);
+        assert_eq!(hs.message().await.1["content"], "Leaver님이 입장했습니다.");
+        assert_eq!(hs.message().await.1["type"], "GROUP_JOIN");
+        let mut ls = member_socket(&srv, &l, l_id, Some(room), false).await;
+        assert_eq!(l.post(&format!("/api/v2/groups/{gid}/left"), None).await.status, 200);
+        assert_eq!(hs.message().await.1["content"], "Leaver님이 퇴장했습니다.");
+        ls.quiet(Duration::from_millis(500)).await;
     }
 }
 

@@ -30,6 +30,7 @@ pub async fn handle(ctx: &AppContext, event: Value) -> Result<Value, String> {
     match rc["routeKey"].as_str().unwrap_or("$default") {
         "$connect" => connect(ctx, &conn, &event).await,
         "$disconnect" => {
+            tracing::info!(connection_id = conn, "ws disconnect");
             rt::close(&*ctx.table, &conn).await.map_err(|e| e.to_string())?;
             Ok(json!({ "statusCode": 200 }))
         }
@@ -122,6 +123,7 @@ async fn connect(ctx: &AppContext, conn: &str, event: &Value) -> Result<Value, S
         Some(t) => moim_web::request::authenticate(ctx, Some(&t)).await.ok().map(|u| Profile::of(&u.user)),
         None => None,
     };
+    tracing::info!(connection_id = conn, user_id = user.as_ref().map(|u| u.user_id), protocol = chosen, "ws connect");
     let record = Connection { connection_id: conn.to_string(), user, connected_at: Utc::now() };
     rt::open(&*ctx.table, &record, Utc::now()).await.map_err(|e| e.to_string())?;
     Ok(match chosen {
@@ -137,6 +139,7 @@ fn bearer(h: &str) -> Option<&str> {
 
 /// Sends an ERROR frame and closes the connection (socket and records).
 async fn fail(ctx: &AppContext, conn: &str, message: &str, body: &str) {
+    tracing::info!(connection_id = conn, message, "stomp ERROR, closing");
     let frame = Frame::new("ERROR")
         .with_header("message", message)
         .with_header("content-type", "application/json")
@@ -237,7 +240,15 @@ impl Session<'_> {
                     fail(self.ctx, self.conn, "SUBSCRIBE needs id and destination", "").await;
                     return Next::Closed;
                 };
-                if let Err(e) = self.subscribe(&user, id, dest).await {
+                let outcome = self.subscribe(&user, id, dest).await;
+                tracing::info!(
+                    connection_id = self.conn,
+                    user_id = user.user_id,
+                    destination = dest,
+                    refused = outcome.as_ref().err().map(|e| e.code().name()),
+                    "stomp SUBSCRIBE"
+                );
+                if let Err(e) = outcome {
                     self.user_error(&user, &e, dest).await;
                 }
             }
@@ -252,7 +263,15 @@ impl Session<'_> {
             }
             "SEND" => {
                 let dest = frame.header("destination").unwrap_or_default();
-                if let Err(e) = self.send(&user, dest, &frame.body).await {
+                let outcome = self.send(&user, dest, &frame.body).await;
+                tracing::info!(
+                    connection_id = self.conn,
+                    user_id = user.user_id,
+                    destination = dest,
+                    refused = outcome.as_ref().err().map(|e| e.code().name()),
+                    "stomp SEND"
+                );
+                if let Err(e) = outcome {
                     self.user_error(&user, &e, dest).await;
                 }
             }
@@ -291,6 +310,7 @@ impl Session<'_> {
                 return Next::Closed;
             }
         };
+        tracing::info!(connection_id = self.conn, user_id = user.user_id, "stomp CONNECT");
         record.user = Some(user.clone());
         if let Err(e) = rt::bind(&*self.ctx.table, self.conn, &user).await {
             tracing::error!(connection_id = self.conn, error = %e, "binding the connection failed");

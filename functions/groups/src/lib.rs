@@ -139,10 +139,18 @@ async fn mutate(
         let (items, replaced) = notification_writes(ctx, &mut outcome, actor, now).await?;
         let changes = moim_domain::chat::room_changes(&state, &outcome.changed);
         let (room_ops, messages) = chat_repo::change_ops(state.group.chat_room_id, &changes, now);
+        let removed = |kick: bool| -> Vec<i64> {
+            changes
+                .iter()
+                .filter(|c| c.removes() && matches!(c, moim_domain::chat::RoomChange::Removed(_)) == kick)
+                .map(|c| c.user_id())
+                .collect()
+        };
         let live = Live {
             room_id: state.group.chat_room_id,
             messages,
-            removed: changes.iter().filter(|c| c.removes()).map(|c| c.user_id()).collect(),
+            left: removed(false),
+            kicked: removed(true),
             notifications: items.clone(),
         };
         let mut ops =
@@ -156,13 +164,15 @@ async fn mutate(
     Ok((outcome, now))
 }
 
-/// What a committed group write pushes live (API.md §9): its SYSTEM / KICK
-/// messages to the room, then the removed members' room subscriptions go
-/// (after the KICK reached them), then the notifications to their receivers.
+/// What a committed group write pushes live (API.md §9): a leaver's room
+/// subscriptions go first (their own leave message would only bounce), then the
+/// SYSTEM / KICK messages reach the room, then a kicked or banned member's
+/// subscriptions go (after the KICK reached them), then the notifications.
 pub(crate) struct Live {
     pub room_id: i64,
     pub messages: Vec<moim_domain::chat::Message>,
-    pub removed: Vec<i64>,
+    pub left: Vec<i64>,
+    pub kicked: Vec<i64>,
     pub notifications: Vec<Item>,
 }
 
@@ -170,16 +180,23 @@ impl Live {
     pub async fn send(self, ctx: &AppContext) {
         let (t, push) = (&*ctx.table, &*ctx.push);
         let room = realtime::room_destination(self.room_id);
+        let drop = |users: Vec<i64>| {
+            let room = room.clone();
+            async move {
+                for user in users {
+                    if let Err(e) = realtime::drop_user_subscriptions(t, &room, user).await {
+                        tracing::warn!(room_id = self.room_id, user, error = %e, "dropping room subscriptions failed");
+                    }
+                }
+            }
+        };
+        drop(self.left).await;
         for m in &self.messages {
             if let Err(e) = realtime::publish(t, push, &room, &m.message_id.to_string(), &m.view().to_string()).await {
                 tracing::warn!(room_id = self.room_id, error = %e, "room message push failed");
             }
         }
-        for user in &self.removed {
-            if let Err(e) = realtime::drop_user_subscriptions(t, &room, *user).await {
-                tracing::warn!(room_id = self.room_id, user, error = %e, "dropping room subscriptions failed");
-            }
-        }
+        drop(self.kicked).await;
         realtime::push_notifications(t, push, &self.notifications).await;
     }
 }

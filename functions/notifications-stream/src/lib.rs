@@ -60,6 +60,7 @@ pub async fn open(
 ) -> Result<mpsc::Receiver<Bytes>, ApiError> {
     let user = moim_web::request::authenticate(&ctx, access_token).await?;
     let after = last_event_id.and_then(|v| moim_web::request::parse_id(v.trim()));
+    tracing::info!(user_id = user.id(), last_event_id = after, "sse open");
     // Without Last-Event-ID only what comes after the connection is sent.
     let after = match after {
         Some(id) => id,
