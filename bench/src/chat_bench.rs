@@ -4,7 +4,7 @@
 //!
 //!   cargo build --release -p moim-local -p moim-bench
 //!   target/release/chat-bench [--n 200] [--warmup 20] [--blast 300] [--rooms 100] [--room-msgs 30]
-//!                             [--sse-fast 20] [--sse-slow 10]
+//!                             [--sse-fast 30] [--sse-slow 15]
 //!
 //! 1. SEND → MESSAGE on every subscribed socket of a 12-member room (host + 11
 //!    attendees), one message at a time, with 1 and 4 sockets per member.
@@ -77,6 +77,8 @@ struct Stats {
     max_id: HashMap<(usize, u32), i64>,
     /// phase → arrivals with a lower messageId than one the socket already had.
     inversions: HashMap<u32, usize>,
+    /// (phase, socket) → arrival order of (sender, seq).
+    order: HashMap<(u32, usize), Vec<(u32, u32)>>,
     anomalies: Vec<String>,
     anomaly_count: usize,
     others: usize,
@@ -107,12 +109,19 @@ impl Stats {
             }
             self.last.insert(key, seq);
         }
+        self.order.entry((phase, sock)).or_default().push((sender, seq));
         let m = self.max_id.entry((sock, phase)).or_insert(i64::MIN);
         if message_id < *m {
             *self.inversions.entry(phase).or_default() += 1;
         } else {
             *m = message_id;
         }
+    }
+
+    /// How many of `socks` saw the messages of `phase` in another order than the first of them.
+    fn differing_orders(&self, phase: u32, socks: &[usize]) -> usize {
+        let first = self.order.get(&(phase, socks[0]));
+        socks.iter().filter(|s| self.order.get(&(phase, **s)) != first).count()
     }
 
     /// Every socket of `socks` ends with seq `m - 1` of every sender.
@@ -373,8 +382,8 @@ async fn attend(member: &Client, group: i64) {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
-/// The stored chat history of a room: (messages of `phase` per sender in send
-/// order? , count) — checks nothing is stored twice or out of order per sender.
+/// How many messages of `phase` a room's stored history holds; checks that each
+/// sender's are there once each, in send order.
 async fn stored(c: &Client, room: i64, phase: u32, stats: &mut Stats) -> usize {
     let mut cursor: Option<String> = None;
     let mut seqs: HashMap<u32, Vec<u32>> = HashMap::new();
@@ -552,8 +561,8 @@ async fn main() {
     let blast_m = arg("--blast", 300);
     let rooms = arg("--rooms", 100) as usize;
     let room_msgs = arg("--room-msgs", 30);
-    let sse_fast = arg("--sse-fast", 20) as usize;
-    let sse_slow = arg("--sse-slow", 10) as usize;
+    let sse_fast = arg("--sse-fast", 30) as usize;
+    let sse_slow = arg("--sse-slow", 15) as usize;
     let command = std::iter::once("target/release/chat-bench".to_string())
         .chain(args.iter().skip(1).cloned())
         .collect::<Vec<_>>()
@@ -700,6 +709,7 @@ async fn main() {
         }
     }
     let inv = |p: u32| stats.inversions.get(&p).copied().unwrap_or(0);
+    let (d2, d4) = (stats.differing_orders(2, &first), stats.differing_orders(4, &all));
     let sse_rows = |r: &mut SseRun, poll: u64| {
         format!(
             "| {poll} | attend → SSE `notification` (GROUP_JOIN) | {} |\n\
@@ -722,7 +732,8 @@ async fn main() {
          Server: `moim-local serve` release build, embedded store, `RUST_LOG=warn`, `MOIM_SWEEP_INTERVAL_SECS=0`, \
          `SSE_POLL_MS` as stated. Clients: native STOMP 1.2 WebSocket (`/ws`, `v12.stomp`), one tokio task reading each socket \
          and stamping each frame on arrival (`std::time::Instant`); percentiles are nearest-rank over sorted samples. \
-         Total wall time {total:.0} s (setup included: {users} users registered one after another in {reg:.1} s — argon2).\n\n\
+         Total wall time {total:.0} s (setup included: {users} users registered one after another in {reg:.1} s — argon2 — \
+         and 2 more on the second server).\n\n\
          ## 1. SEND → every subscriber has the MESSAGE (one sender, one message at a time)\n\n\
          Room of a FREE group with 12 members (host + 11 attendees), every socket subscribed to `/sub/chat/room/{{id}}`, \
          the host's first socket sending (and receiving its own copy). Each sample: from the SEND until the last socket \
@@ -734,6 +745,8 @@ async fn main() {
          ## 2. One room, 3 senders blasting\n\n\
          Members 1–3 each send {blast_m} messages as fast as their socket takes them (each SEND awaited on the socket, \
          no waiting for replies), all at once, into the room above; every socket (the senders' included) receives. \
+         The client's writes finish at once (\"senders done after\"), so the backlog queues in the server and the \
+         latencies below are mostly queueing. \
          Wall time = from the start until the last socket got the last message. `stored` = messages of the run read back \
          from `GET /api/v1/chat/rooms/{{id}}/messages`. Latency = each message's SEND until its last socket had it.\n\n\
          | sockets | stored | frames delivered | wall s | stored/s | delivered/s | latency p50 ms | latency p99 ms | senders done after s |\n\
@@ -744,7 +757,7 @@ async fn main() {
          {rooms} FREE groups, each created by its own host (one group per user: creating is limited to one per user per 5 s), \
          so each room has 1 member; 2 sockets per room (both the host's), {socks} sockets in all (plus the {prev} earlier ones, \
          still open). Every host sends {room_msgs} messages on its first socket, all hosts at once. \
-         Setup: {rooms} creates concurrently in {ct:.1} s, {socks} sockets opened (CONNECT + confirmed SUBSCRIBE) one after another in {ot:.1} s.\n\n\
+         Setup: {rooms} creates concurrently in {ct:.2} s, {socks} sockets opened (CONNECT + confirmed SUBSCRIBE) one after another in {ot:.1} s.\n\n\
          | rooms | stored | frames delivered | wall s | stored/s | delivered/s | latency p50 ms | latency p99 ms | senders done after s |\n\
          |---|---|---|---|---|---|---|---|---|\n\
          | {rooms} | {tr} |\n\n\
@@ -757,17 +770,18 @@ async fn main() {
          A GROUP_JOIN / GROUP_LEAVE replacing the same actor's unread one (10-minute coalescing) still arrives as a new event.\n\n\
          | SSE_POLL_MS | path | samples | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|---|\n\
          {sse_a}{sse_b}\n\
-         The SSE latency is the poll wait (uniform in [0, SSE_POLL_MS)) plus one store query; the STOMP push goes out right \
-         after the commit, before the request answers.\n\n\
+         The SSE latency is the poll wait (uniform in [0, SSE_POLL_MS)) plus one store query; the STOMP push goes out \
+         after the commit, independent of the poll.\n\n\
          ## Delivery checks\n\n\
          {anomalies}\n\
          For information (not a contract): arrivals on a socket with a lower messageId than one it already had \
-         (messages of different senders crossing): one room 12 sockets {i2}, 48 sockets {i4}; {rooms} rooms {i5} \
-         (one sender per room, so this must be 0). Frames that were neither bench chat messages nor notifications \
+         (messages of different senders crossing): one room 12 sockets {i2} of {n2}, 48 sockets {i4} of {n4}; {rooms} rooms {i5} \
+         (one sender per room, so this must be 0). Sockets of the blasted room that saw the three senders' messages \
+         interleaved differently from the room's first socket: {d2} of 12, {d4} of 48. Frames that were neither bench chat messages nor notifications \
          (e.g. SYSTEM messages): {others}.\n",
         date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         total = total.as_secs_f64(),
-        users = members.len() + hosts.len() + 2,
+        users = members.len() + hosts.len(),
         reg = register_time.as_secs_f64(),
         o36 = open36.as_secs_f64(),
         l12 = row3(&mut lat12),
@@ -782,6 +796,8 @@ async fn main() {
         sse_a = sse_rows(&mut fast, 250),
         sse_b = sse_rows(&mut slow, 2000),
         i2 = inv(2),
+        n2 = b12.delivered,
+        n4 = b48.delivered,
         i4 = inv(4),
         i5 = inv(5),
         others = stats.others,
