@@ -372,7 +372,7 @@ async fn a_full_room_with_many_tabs_gets_every_message_in_order() {
 
 /// History pages read while 3 members send at once. Ids are taken before the
 /// commit, so a message can land just below one already read; a pass may only
-/// miss such in-flight messages (allocated at most a second before the pass
+/// miss such in-flight messages (allocated at most 5 s before the pass
 /// began), never older ones, and never shows one twice or one not stored.
 #[tokio::test]
 async fn history_pages_have_no_gaps_under_concurrent_sends() {
@@ -432,7 +432,7 @@ async fn history_pages_have_no_gaps_under_concurrent_sends() {
             assert!(ids.iter().all(|id| all.contains(id)), "only stored messages");
             let top = ids.first().copied().unwrap_or(i64::MAX);
             for missed in all.iter().filter(|id| **id < top && !ids.contains(id)) {
-                assert!(id_ms(*missed) >= started_ms - 1000, "pass missed an old message {missed}");
+                assert!(id_ms(*missed) >= started_ms - 5000, "pass missed an old message {missed}");
             }
         }
     }
