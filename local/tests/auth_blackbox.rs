@@ -165,6 +165,44 @@ async fn login_errors_in_contract_order_and_lockout() {
     }
 }
 
+/// 30 wrong passwords sent at once: exactly the limit (10) reach the password
+/// check, the rest are refused before it; then even the right password waits.
+#[tokio::test]
+async fn the_lockout_holds_against_parallel_guessing() {
+    for engine in engines() {
+        let srv = Server::start(BIN, engine);
+        let c = srv.client();
+        c.register("a@b.com", "Beemo").await;
+        let guesses: Vec<_> = (0..30)
+            .map(|i| {
+                let c = c.clone();
+                tokio::spawn(async move {
+                    let body = json!({"email": "a@b.com", "password": format!("wrongpass{i}!")});
+                    c.post("/api/v1/auth/login", Some(body)).await
+                })
+            })
+            .collect();
+        let (mut checked, mut refused) = (0, 0);
+        for g in guesses {
+            let r = g.await.unwrap();
+            match r.status {
+                400 => {
+                    r.expect(400, "INVALID_PASSWORD_VALUE");
+                    checked += 1;
+                }
+                429 => {
+                    r.expect(429, "TOO_MANY_LOGIN_ATTEMPTS");
+                    refused += 1;
+                }
+                other => panic!("{engine:?}: unexpected {other}: {}", r.text),
+            }
+        }
+        assert_eq!((checked, refused), (10, 20), "{engine:?}");
+        let right = c.post("/api/v1/auth/login", Some(json!({"email": "a@b.com", "password": "password1!"}))).await;
+        right.expect(429, "TOO_MANY_LOGIN_ATTEMPTS");
+    }
+}
+
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_login() {
     for engine in engines() {

@@ -27,7 +27,11 @@ async fn auth_and_users_endpoints_stay_within_their_storage_budget() {
 
     let login = r#"{"email":"a@b.com","password":"password1!"}"#;
     let (s, body, cookies, calls) = r.call(auth, "POST /api/v1/auth/login", "/api/v1/auth/login", "", &[], login).await;
-    assert_eq!((s, calls), (200, (2, 1, 1)), "login: failures query, email claim, user, session put");
+    assert_eq!(
+        (s, calls),
+        (200, (2, 1, 2)),
+        "login: failure slots query, slot reserve, email claim, user, session put + slot reset"
+    );
     let token = format!("Bearer {}", body["data"]["accessToken"].as_str().unwrap());
     let auth_h = [("authorization", token.as_str())];
 

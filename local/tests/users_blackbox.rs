@@ -15,6 +15,11 @@ async fn profile_by_id_and_is_follow() {
         let anon = c.get(&format!("/api/v1/users/{b_id}")).await;
         assert_eq!(anon.data()["isFollow"], Value::Null);
         assert_eq!(anon.data()["nickName"], "Bobby");
+        // Emails are private: another user's (anonymous or logged in) is null, one's own is there.
+        assert_eq!(anon.data()["email"], Value::Null);
+        assert_eq!(a.get(&format!("/api/v1/users/{b_id}")).await.data()["email"], Value::Null);
+        assert_eq!(a.get(&format!("/api/v1/users/{a_id}")).await.data()["email"], "a@b.com");
+        assert_eq!(a.get("/api/v1/users/me").await.data()["email"], "a@b.com");
         assert_eq!(a.get(&format!("/api/v1/users/{b_id}")).await.data()["isFollow"], false);
         assert_eq!(a.get(&format!("/api/v1/users/{a_id}")).await.data()["isFollow"], Value::Null, "self");
         assert_eq!(a.post("/api/v1/users/follow?followNickname=Bobby", None).await.status, 201);

@@ -91,32 +91,28 @@ async fn login(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     user::validate_login(body.email.as_deref(), body.password.as_deref())?;
     let email = user::normalize_email(body.email.as_deref().unwrap_or_default());
     let now = Utc::now();
-    let failures = repo::login_failures(&*ctx.table, &email).await?;
-    let times: Vec<i64> = failures.iter().map(|(_, t)| *t).collect();
-    user::check_login_lock(&times, now.timestamp())?;
+    // The attempt takes a failure slot before the slow password check, so
+    // parallel guesses cannot outrun the limit; a success gives them all back.
+    reserve_attempt(ctx, &email, now.timestamp()).await?;
 
     let found = match repo::user_id_by_email(&*ctx.table, &email).await? {
         Some(id) => repo::get_user(&*ctx.table, id).await?,
         None => None,
     };
     let Some(user) = found else {
-        ctx.table.transact(vec![repo::record_login_failure(&email, now.timestamp())]).await?;
         return Err(ErrorCode::USER_NOT_FOUND.into());
     };
     if !password::verify(body.password.unwrap_or_default(), user.password_hash.clone()).await? {
-        ctx.table.transact(vec![repo::record_login_failure(&email, now.timestamp())]).await?;
         return Err(ErrorCode::INVALID_PASSWORD_VALUE.into());
     }
     if user.is_withdrawn() {
         return Err(ErrorCode::DELETED_USER.into());
     }
-    // A success resets the failure count.
-    if !failures.is_empty() {
-        let deletes: Vec<WriteOp> = failures.into_iter().map(|(k, _)| WriteOp::delete(k)).take(100).collect();
-        ctx.table.transact(deletes).await?;
-    }
+    // The session, and a reset of the failure count (this attempt's slot included).
     let session = new_session(user.user_id, uuid::Uuid::new_v4().to_string(), now);
-    ctx.table.transact(vec![repo::put_session(&session)]).await?;
+    let mut ops = vec![repo::put_session(&session)];
+    ops.extend((0..user::LOGIN_FAILURE_LIMIT).map(|n| WriteOp::delete(repo::login_slot_key(&email, n))));
+    ctx.table.transact(ops).await?;
     let access = ctx.tokens.access(user.user_id, now.timestamp());
     let refresh = ctx.tokens.refresh(user.user_id, &session.jti, now.timestamp());
     Ok(Reply::ok(json!({
@@ -124,10 +120,36 @@ async fn login(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
         "tokenType": "Bearer",
         "expiresIn": ACCESS_TTL_SECS,
         "expiresAt": expires_at(&access),
-        "user": user.view(None),
+        "user": user.own_view(),
     }))
     .cookie(cookie(ctx, Some(&refresh.token))))
 }
+
+/// Takes one of the email's LOGIN_FAILURE_LIMIT slots (a conditional put that
+/// only a free slot accepts), or answers 429 when all are taken within the window.
+async fn reserve_attempt(ctx: &AppContext, email: &str, now: i64) -> ApiResult<()> {
+    for _ in 0..LOGIN_RESERVE_ATTEMPTS {
+        let taken = repo::login_failures(&*ctx.table, email).await?;
+        let times: Vec<i64> = taken.iter().map(|(_, t)| *t).collect();
+        user::check_login_lock(&times, now)?;
+        let used: Vec<moim_store::Key> = taken.into_iter().map(|(k, _)| k).collect();
+        let Some(free) = (0..user::LOGIN_FAILURE_LIMIT).find(|n| !used.contains(&repo::login_slot_key(email, *n)))
+        else {
+            continue;
+        };
+        match ctx.table.transact(vec![repo::reserve_login_slot(email, free, now)]).await {
+            Ok(()) => return Ok(()),
+            // Another attempt took that slot first: look again.
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ErrorCode::TOO_MANY_LOGIN_ATTEMPTS.into())
+}
+
+/// Rounds of "find a free slot, take it" before an attempt gives up with 429
+/// (each lost round means another attempt took a slot).
+const LOGIN_RESERVE_ATTEMPTS: usize = 2 * user::LOGIN_FAILURE_LIMIT;
 
 fn new_session(user_id: i64, family: String, now: DateTime<Utc>) -> Session {
     Session {

@@ -62,5 +62,5 @@ pub(crate) async fn profile_image(ctx: &AppContext, req: Req) -> ApiResult<Reply
     }
     groups::refresh_profile_copies(&*ctx.table, caller.id()).await?;
     let user = users::get_user(&*ctx.table, caller.id()).await?.ok_or(moim_domain::ErrorCode::INVALID_TOKEN)?;
-    Ok(Reply::ok(user.view(None)))
+    Ok(Reply::ok(user.own_view()))
 }

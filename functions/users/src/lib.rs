@@ -31,7 +31,7 @@ const FOLLOW_PAGE_MAX: usize = 100;
 
 async fn me(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let caller = req.auth(ctx).await?;
-    Ok(Reply::ok(caller.user.view(None)))
+    Ok(Reply::ok(caller.user.own_view()))
 }
 
 /// A live (not withdrawn) user, or 404 USER_NOT_FOUND.
@@ -51,11 +51,12 @@ async fn user_by_id(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let caller = req.maybe_auth(ctx).await?;
     let id = req.path_id("userId")?;
     let user = live_user(ctx, id).await?;
+    let caller_id = caller.as_ref().map(|c| c.id());
     let is_follow = match caller {
         Some(c) if c.id() != id => Some(repo::get_follow(&*ctx.table, c.id(), id).await?.is_some()),
         _ => None,
     };
-    Ok(Reply::ok(user.view(is_follow)))
+    Ok(Reply::ok(user.view_for(caller_id, is_follow)))
 }
 
 #[derive(Deserialize)]
@@ -85,7 +86,7 @@ async fn update_profile(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
         match ctx.table.transact(repo::change_profile(&current, &change)).await {
             Ok(()) => {
                 moim_store::groups::refresh_profile_copies(&*ctx.table, current.user_id).await?;
-                return Ok(Reply::ok(live_user(ctx, current.user_id).await?.view(None)));
+                return Ok(Reply::ok(live_user(ctx, current.user_id).await?.own_view()));
             }
             Err(StoreError::ConditionFailed { index: repo::CHANGE_PROFILE_NICK_OP }) => {
                 return Err(ErrorCode::ALREADY_EXIST_NICKNAME.into())
@@ -108,7 +109,7 @@ async fn notification_setting(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
         _ => return Err(DomainError::invalid("isNotificationEnabled", "true 또는 false 여야 합니다.").into()),
     };
     ctx.table.transact(vec![repo::set_notification_enabled(caller.id(), enabled)]).await?;
-    Ok(Reply::ok(live_user(ctx, caller.id()).await?.view(None)))
+    Ok(Reply::ok(live_user(ctx, caller.id()).await?.own_view()))
 }
 
 async fn email_availability(ctx: &AppContext, req: Req) -> ApiResult<Reply> {

@@ -72,10 +72,24 @@ impl User {
     }
 
     /// The User object of API.md §1.8. `is_follow`: None when anonymous or self.
-    pub fn view(&self, is_follow: Option<bool>) -> UserView {
+    /// The caller's own User: with `email` (API.md §1.8).
+    pub fn own_view(&self) -> UserView {
+        UserView { email: Some(self.email.clone()), ..self.public_view(None) }
+    }
+
+    /// Another user's User as `viewer` sees it: `email` is private (null).
+    pub fn view_for(&self, viewer: Option<i64>, is_follow: Option<bool>) -> UserView {
+        if viewer == Some(self.user_id) {
+            self.own_view()
+        } else {
+            self.public_view(is_follow)
+        }
+    }
+
+    fn public_view(&self, is_follow: Option<bool>) -> UserView {
         UserView {
             user_id: self.user_id,
-            email: self.email.clone(),
+            email: None,
             nick_name: self.nick_name.clone(),
             mbti: self.mbti.clone(),
             profile_image: self.profile_image.clone(),
@@ -96,7 +110,8 @@ impl User {
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub user_id: i64,
-    pub email: String,
+    /// Only in the caller's own User.
+    pub email: Option<String>,
     pub nick_name: String,
     pub mbti: Option<String>,
     pub profile_image: Option<String>,
@@ -289,7 +304,7 @@ mod tests {
     #[test]
     fn new_user_starts_empty() {
         let u = User::new(1, "a@b.com", "Beemo", "h".into(), Utc::now());
-        let v = serde_json::to_value(u.view(None)).unwrap();
+        let v = serde_json::to_value(u.own_view()).unwrap();
         for k in ["mbti", "profileImage", "profileMessage", "isFollow"] {
             assert!(v[k].is_null(), "{k}");
         }

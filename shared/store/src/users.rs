@@ -249,16 +249,27 @@ pub async fn follow_page(
 
 // ------------------------------------------------------------------ login failures
 
-/// Times (epoch seconds) of recent failed logins for an email, with their keys.
+/// Recent login attempts against an email that count as failures: one slot
+/// item each (`SLOT#<0..LIMIT>`), with the time it was taken. Expired slots are
+/// hidden by both engines.
 pub async fn login_failures(t: &dyn Table, email: &str) -> Result<Vec<(Key, i64)>, StoreError> {
     let page = t.query(Query::table(keys::login_failures_pk(email)).limit(100)).await?;
     Ok(page.items.iter().filter_map(|i| Some((Key::of(i)?, i.get("at")?.as_i64()?))).collect())
 }
 
-/// Records one failed login; it disappears after the lock-out window.
-pub fn record_login_failure(email: &str, now: i64) -> WriteOp {
-    let key = Key::new(keys::login_failures_pk(email), format!("AT#{now:012}#{:016x}", rand::random::<u64>()));
-    WriteOp::put(to_item(&key, &json!({ "at": now, EXPIRES_AT: now + moim_domain::user::LOGIN_FAILURE_WINDOW_SECS })))
+/// The slot `n` of an email's failure window.
+pub fn login_slot_key(email: &str, n: usize) -> Key {
+    Key::new(keys::login_failures_pk(email), format!("SLOT#{n:02}"))
+}
+
+/// Takes slot `n` for an attempt starting now: only if it is free (absent or
+/// past its window), so concurrent attempts can never take more slots than exist.
+pub fn reserve_login_slot(email: &str, n: usize, now: i64) -> WriteOp {
+    let item = to_item(
+        &login_slot_key(email, n),
+        &json!({ "at": now, EXPIRES_AT: now + moim_domain::user::LOGIN_FAILURE_WINDOW_SECS }),
+    );
+    WriteOp::put(item).when(Cond::AbsentOrExpired { now })
 }
 
 #[cfg(test)]
