@@ -94,6 +94,10 @@ impl Gateway {
     async fn route(&self, peer: SocketAddr, req: Request) -> Response {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
+        // The local mail outbox (absent on AWS).
+        if path == "/dev/outbox" && parts.method == Method::GET {
+            return outbox(&self.ctx).await;
+        }
         // The management API of the WebSocket API (the functions' SDK posts here).
         if let Some(id) = path.strip_prefix("/@connections/").or_else(|| path.strip_prefix("/%40connections/")) {
             let Ok(body) = to_bytes(body, 256 * 1024).await else {
@@ -190,6 +194,20 @@ impl Gateway {
             }
             Err(e) => error_response(e, path),
         }
+    }
+}
+
+/// `GET /dev/outbox`: every mail the local engine kept, newest first, in the success envelope.
+async fn outbox(ctx: &AppContext) -> Response {
+    let mailer = moim_store::mail::OutboxMailer::new(ctx.config.data_dir.join("outbox"));
+    match mailer.list().await {
+        Ok(list) => Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .header("cache-control", "no-store")
+            .body(Body::from(serde_json::json!({ "status": 200, "success": true, "data": list }).to_string()))
+            .unwrap_or_default(),
+        Err(e) => error_response(ApiError::Internal(e.to_string()), "/dev/outbox"),
     }
 }
 

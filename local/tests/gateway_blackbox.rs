@@ -287,3 +287,30 @@ async fn data_survives_a_restart_and_ctrl_c_stops_cleanly() {
     let log = srv2.log.lock().unwrap().join("\n");
     assert!(log.contains("\"request_id\""), "JSON request logs: {log}");
 }
+
+/// `GET /dev/outbox` lists the local mail outbox of the data dir, newest first,
+/// in the success envelope (API.md §2.1).
+#[tokio::test]
+async fn the_outbox_lists_local_mail_newest_first() {
+    use moim_store::mail::{Mail, Mailer, OutboxMailer};
+    let srv = Server::start(BIN, Engine::Embedded);
+    let c = srv.client();
+    let empty = c.get("/dev/outbox").await;
+    assert_eq!(empty.status, 200, "{}", empty.text);
+    assert_eq!(empty.data(), &serde_json::json!([]));
+    let outbox = OutboxMailer::new(srv.data_dir().join("outbox"));
+    for (to, subject) in [("a@b.com", "첫 번째"), ("c@d.com", "second")] {
+        let mail = Mail { to: to.into(), subject: subject.into(), text: "t".into(), html: "<p>h</p>".into() };
+        outbox.send(&mail).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let r = c.get("/dev/outbox").await;
+    let list = r.data().as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!((list[0]["to"].as_str(), list[0]["subject"].as_str()), (Some("c@d.com"), Some("second")));
+    assert_eq!(list[1]["subject"], "첫 번째");
+    for k in ["id", "to", "subject", "text", "html", "createdAt"] {
+        assert!(list[0].get(k).is_some(), "{k}");
+    }
+    assert_eq!(c.post("/dev/outbox", None).await.status, 404, "read-only");
+}

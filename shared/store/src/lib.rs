@@ -7,6 +7,7 @@ pub mod dynamo;
 pub mod embedded;
 pub mod groups;
 pub mod keys;
+pub mod mail;
 pub mod notifications;
 pub mod push;
 pub mod realtime;

@@ -48,6 +48,12 @@ pub struct Config {
     /// inbox, one drainer at a time, in arrival order (API Gateway may invoke
     /// concurrently for one connection; moim-local never does). Default off.
     pub ws_serialize: bool,
+    /// `MAIL_FROM`: the SES sender identity; unset (or under moim-local) = the outbox.
+    pub mail_from: Option<String>,
+    /// `SES_CONFIGURATION_SET`: optional SES configuration set.
+    pub ses_configuration_set: Option<String>,
+    /// `SES_ENDPOINT`: e.g. moto; unset on AWS.
+    pub ses_endpoint: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +134,9 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .collect(),
             ws_serialize: flag("WS_SERIALIZE", false),
+            mail_from: var("MAIL_FROM"),
+            ses_configuration_set: var("SES_CONFIGURATION_SET"),
+            ses_endpoint: var("SES_ENDPOINT"),
             websocket_endpoint: var("WEBSOCKET_ENDPOINT").or(local_defaults.map(|d| d.base_url)),
             local,
             data_dir,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use moim_store::blob::{Blobs, FsBlobs, S3Blobs};
+use moim_store::mail::{Mailer, OutboxMailer, SesMailer};
 use moim_store::push::{ApiGatewayPush, NoPush, Push};
 use moim_store::{DynamoTable, EmbeddedTable, Table};
 
@@ -17,6 +18,8 @@ pub struct AppContext {
     pub tokens: Arc<Tokens>,
     /// Live frames to WebSocket connections (API.md §9).
     pub push: Arc<dyn Push>,
+    /// Outgoing mail: SES when `MAIL_FROM` is set, else the outbox in the data dir.
+    pub mailer: Arc<dyn Mailer>,
 }
 
 impl AppContext {
@@ -47,7 +50,14 @@ impl AppContext {
             Some(ep) => Arc::new(ApiGatewayPush::new(ep, config.local).await),
             None => Arc::new(NoPush),
         };
-        Ok(Self::with_ports(config, table, blobs).with_push(push))
+        let mailer: Arc<dyn Mailer> = match (&config.mail_from, config.local) {
+            (Some(from), false) => Arc::new(
+                SesMailer::new(config.ses_endpoint.as_deref(), from.clone(), config.ses_configuration_set.clone())
+                    .await,
+            ),
+            _ => Arc::new(OutboxMailer::new(config.data_dir.join("outbox"))),
+        };
+        Ok(AppContext { mailer, ..Self::with_ports(config, table, blobs).with_push(push) })
     }
 
     /// The same context pushing through another engine.
@@ -62,6 +72,7 @@ impl AppContext {
     /// A context over given ports (tests wrap the table, e.g. to count calls).
     pub fn with_ports(config: Config, table: Arc<dyn Table>, blobs: Arc<dyn Blobs>) -> AppContext {
         let tokens = Tokens::new(&config.jwt_secret, &config.jwt_issuer);
-        AppContext { table, blobs, tokens: Arc::new(tokens), config: Arc::new(config), push: Arc::new(NoPush) }
+        let mailer = Arc::new(OutboxMailer::new(config.data_dir.join("outbox")));
+        AppContext { table, blobs, tokens: Arc::new(tokens), config: Arc::new(config), push: Arc::new(NoPush), mailer }
     }
 }
