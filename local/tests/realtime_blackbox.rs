@@ -50,6 +50,20 @@ async fn member_socket(srv: &Server, c: &Client, user: i64, room: Option<i64>, s
     s
 }
 
+/// A member's own socket sending `n` messages `"{k}:{i}"` into a room, then
+/// DISCONNECT; its receipt proves every SEND was handled.
+fn spawn_sender(url: String, token: String, room: i64, k: usize, n: usize) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut s = StompClient::native(&url).await;
+        assert_eq!(s.connect(&token).await.command, "CONNECTED");
+        for i in 0..n {
+            s.chat(room, &format!("{k}:{i}")).await;
+        }
+        s.send(Frame::new("DISCONNECT").with_header("receipt", "done")).await;
+        assert_eq!(s.next().await.unwrap().header("receipt-id"), Some("done"));
+    })
+}
+
 async fn history(c: &Client, room: i64) -> Vec<Value> {
     let r = c.get(&format!("/api/v1/chat/rooms/{room}/messages?size=100")).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -327,22 +341,11 @@ async fn a_full_room_with_many_tabs_gets_every_message_in_order() {
             }
         }
         assert_eq!(sockets.len(), 48);
-        let senders: Vec<(Client, i64)> = members[..3].to_vec();
-        let mut sends = Vec::new();
-        for (k, (m, id)) in senders.iter().enumerate() {
-            let (m, id, url) = (m.clone(), *id, ws_url(&srv));
-            sends.push(tokio::spawn(async move {
-                let mut s = StompClient::native(&url).await;
-                assert_eq!(s.connect(&m.token.clone().unwrap()).await.command, "CONNECTED");
-                for i in 0..20 {
-                    s.chat(room, &format!("{k}:{i}")).await;
-                }
-                // A receipt after the last SEND: all 20 were handled.
-                s.send(Frame::new("DISCONNECT").with_header("receipt", "done")).await;
-                assert_eq!(s.next().await.unwrap().header("receipt-id"), Some("done"));
-                id
-            }));
-        }
+        let sends: Vec<_> = members[..3]
+            .iter()
+            .enumerate()
+            .map(|(k, (m, _))| spawn_sender(ws_url(&srv), token(m), room, k, 20))
+            .collect();
         for s in sends {
             s.await.unwrap();
         }
@@ -387,22 +390,8 @@ async fn history_pages_have_no_gaps_under_concurrent_sends() {
             assert_eq!(m.post(&format!("/api/v2/groups/{gid}/attend"), None).await.status, 200);
             members.push(m);
         }
-        let sends: Vec<_> = members
-            .iter()
-            .enumerate()
-            .map(|(k, m)| {
-                let (url, token) = (ws_url(&srv), token(m));
-                tokio::spawn(async move {
-                    let mut s = StompClient::native(&url).await;
-                    assert_eq!(s.connect(&token).await.command, "CONNECTED");
-                    for i in 0..30 {
-                        s.chat(room, &format!("{k}:{i}")).await;
-                    }
-                    s.send(Frame::new("DISCONNECT").with_header("receipt", "done")).await;
-                    assert!(s.next().await.is_some());
-                })
-            })
-            .collect();
+        let sends: Vec<_> =
+            members.iter().enumerate().map(|(k, m)| spawn_sender(ws_url(&srv), token(m), room, k, 30)).collect();
         let mut passes: Vec<(i64, Vec<i64>)> = Vec::new();
         while passes.len() < 3 || !sends.iter().all(|s| s.is_finished()) {
             let started_ms = chrono::Utc::now().timestamp_millis();

@@ -120,6 +120,22 @@ impl moim_store::push::Push for RecordingPush {
     }
 }
 
+/// A signed-up host with a FREE group: (its `Bearer` header value, the group's room id).
+async fn host_with_room(r: &common::Rig) -> (String, i64) {
+    let body = r#"{"email":"h@b.com","password":"password1!","nickName":"Host"}"#;
+    r.call(moim_auth::ROUTES, "POST /api/v1/auth/signup", "/api/v1/auth/signup", "", &[], body).await;
+    let login = r#"{"email":"h@b.com","password":"password1!"}"#;
+    let (_, b, _, _) = r.call(moim_auth::ROUTES, "POST /api/v1/auth/login", "/api/v1/auth/login", "", &[], login).await;
+    let auth = format!("Bearer {}", b["data"]["accessToken"].as_str().unwrap());
+    let start = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%S").to_string();
+    let group = format!(
+        r#"{{"title":"t","location":"l","startTime":"{start}","description":"d","maxParticipants":4,"joinPolicy":"FREE"}}"#
+    );
+    let create = ("POST /api/v2/groups/create", "/api/v2/groups/create");
+    let (_, g, _, _) = r.call(moim_groups::ROUTES, create.0, create.1, "", &[("authorization", &auth)], &group).await;
+    (auth, g["data"]["chatRoomId"].as_i64().unwrap())
+}
+
 /// One STOMP frame through the WebSocket handler as API Gateway delivers it.
 async fn ws(ctx: &moim_web::AppContext, route: &str, conn: &str, body: Option<String>) {
     let ev = moim_local::event::ws_event(route, conn, Some(&http::HeaderMap::new()), "", body.as_deref(), "rid");
@@ -131,27 +147,7 @@ async fn a_send_costs_one_read_one_transact_one_query_and_gone_sockets_are_clean
     let r = rig();
     let push = std::sync::Arc::new(RecordingPush::default());
     let ctx = (*r.ctx).clone().with_push(push.clone());
-    let body = r#"{"email":"h@b.com","password":"password1!","nickName":"Host"}"#;
-    r.call(moim_auth::ROUTES, "POST /api/v1/auth/signup", "/api/v1/auth/signup", "", &[], body).await;
-    let login = r#"{"email":"h@b.com","password":"password1!"}"#;
-    let (_, b, _, _) = r.call(moim_auth::ROUTES, "POST /api/v1/auth/login", "/api/v1/auth/login", "", &[], login).await;
-    let token = b["data"]["accessToken"].as_str().unwrap().to_string();
-    let start = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%S").to_string();
-    let group = format!(
-        r#"{{"title":"t","location":"l","startTime":"{start}","description":"d","maxParticipants":4,"joinPolicy":"FREE"}}"#
-    );
-    let auth = format!("Bearer {token}");
-    let (_, g, _, _) = r
-        .call(
-            moim_groups::ROUTES,
-            "POST /api/v2/groups/create",
-            "/api/v2/groups/create",
-            "",
-            &[("authorization", &auth)],
-            &group,
-        )
-        .await;
-    let room = g["data"]["chatRoomId"].as_i64().unwrap();
+    let (auth, room) = host_with_room(&r).await;
 
     // Two tabs of the host, both on the room.
     for conn in ["tab1", "tab2"] {
@@ -212,26 +208,7 @@ async fn serialised_on(r: common::Rig) {
     let ctx = std::sync::Arc::new(
         moim_web::AppContext { config: std::sync::Arc::new(config), ..(*r.ctx).clone() }.with_push(push.clone()),
     );
-    let body = r#"{"email":"h@b.com","password":"password1!","nickName":"Host"}"#;
-    r.call(moim_auth::ROUTES, "POST /api/v1/auth/signup", "/api/v1/auth/signup", "", &[], body).await;
-    let login = r#"{"email":"h@b.com","password":"password1!"}"#;
-    let (_, b, _, _) = r.call(moim_auth::ROUTES, "POST /api/v1/auth/login", "/api/v1/auth/login", "", &[], login).await;
-    let auth = format!("Bearer {}", b["data"]["accessToken"].as_str().unwrap());
-    let start = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%S").to_string();
-    let group = format!(
-        r#"{{"title":"t","location":"l","startTime":"{start}","description":"d","maxParticipants":4,"joinPolicy":"FREE"}}"#
-    );
-    let (_, g, _, _) = r
-        .call(
-            moim_groups::ROUTES,
-            "POST /api/v2/groups/create",
-            "/api/v2/groups/create",
-            "",
-            &[("authorization", &auth)],
-            &group,
-        )
-        .await;
-    let room = g["data"]["chatRoomId"].as_i64().unwrap();
+    let (auth, room) = host_with_room(&r).await;
     ws(&ctx, "$connect", "c", None).await;
     ws(&ctx, "$default", "c", Some(moim_stomp::Frame::new("CONNECT").with_header("Authorization", &auth).encode()))
         .await;

@@ -47,6 +47,11 @@ impl LoadedRoom {
     pub fn participant(&self, user_id: i64) -> Option<&Participant> {
         self.parts.iter().find(|p| p.user_id == user_id)
     }
+
+    /// When the room was made (a GROUP room written before rooms kept it: its group's).
+    pub fn created_at(&self) -> Option<chrono::DateTime<Utc>> {
+        self.room.created_at.or(self.group.as_ref().map(|g| g.created_at))
+    }
 }
 
 /// Reads a room: 404 CHAT_ROOM_NOT_FOUND when it (or its group) is gone.
@@ -83,11 +88,13 @@ pub async fn room_for(ctx: &AppContext, room_id: i64, caller: i64) -> ApiResult<
 /// The cheap access check (two reads): 404 CHAT_ROOM_NOT_FOUND before 403
 /// CHAT_ROOM_ACCESS_DENIED.
 pub async fn require_participant(ctx: &AppContext, room_id: i64, user_id: i64) -> ApiResult<()> {
-    let p = repo::get_participant(&*ctx.table, room_id, user_id).await?;
-    if p.is_some_and(|p| p.is_active()) && repo::get_room(&*ctx.table, room_id).await?.is_some() {
-        return Ok(());
+    let t = &*ctx.table;
+    let (p, room) = futures::try_join!(repo::get_participant(t, room_id, user_id), repo::get_room(t, room_id))?;
+    match room {
+        None => Err(ErrorCode::CHAT_ROOM_NOT_FOUND.into()),
+        Some(_) if p.is_some_and(|p| p.is_active()) => Ok(()),
+        Some(_) => Err(ErrorCode::CHAT_ROOM_ACCESS_DENIED.into()),
     }
-    Err(refusal(ctx, room_id).await?.into())
 }
 
 /// Why a user may not use a room, read when a conditional write refused them:
@@ -111,17 +118,13 @@ pub async fn post_message(
     let content = match chat::validate_content(content) {
         Ok(c) => c,
         Err(invalid) => {
-            let p = repo::get_participant(&*ctx.table, room_id, sender.user_id).await?;
-            if !p.is_some_and(|p| p.is_active()) {
-                return Err(refusal(ctx, room_id).await?.into());
-            }
+            require_participant(ctx, room_id, sender.user_id).await?;
             return Err(invalid.into());
         }
     };
-    let profile = sender;
     // A clash of ids across processes fails the put: take a fresh id.
     for _ in 0..3 {
-        let message = Message::text(moim_store::keys::next_id(), room_id, profile, content.clone(), Utc::now());
+        let message = Message::text(moim_store::keys::next_id(), room_id, sender, content.clone(), Utc::now());
         match ctx.table.transact(repo::send(&message)).await {
             Ok(()) => return Ok(message),
             Err(StoreError::ConditionFailed { index: repo::SEND_PARTICIPANT_OP }) => {

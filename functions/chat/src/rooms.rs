@@ -31,12 +31,7 @@ fn target_of(body: TargetBody) -> ApiResult<i64> {
 /// message and the unread count (one bounded query).
 async fn summarise(ctx: &AppContext, room: &LoadedRoom, viewer: i64) -> ApiResult<(Value, DateTime<Utc>)> {
     let (newest, _) = repo::messages_before(&*ctx.table, room.room.room_id, None, UNREAD_COUNT_CAP + 1).await?;
-    let at = newest
-        .first()
-        .map(|m| m.created_at)
-        .or(room.room.created_at)
-        .or(room.group.as_ref().map(|g| g.created_at))
-        .unwrap_or_default();
+    let at = newest.first().map(|m| m.created_at).or(room.created_at()).unwrap_or_default();
     Ok((views::summary(room, viewer, &newest, &*ctx.blobs), at))
 }
 

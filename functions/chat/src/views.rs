@@ -72,12 +72,11 @@ pub fn summary(room: &LoadedRoom, viewer: i64, newest_first: &[Message], blobs: 
 pub fn detail(room: &LoadedRoom, viewer: i64, blobs: &dyn Blobs) -> Value {
     let (name, _) = name_and_thumbnail(room, viewer, blobs);
     let participants = participants(room);
-    let created = room.room.created_at.or(room.group.as_ref().map(|g| g.created_at));
     json!({
         "chatRoomId": room.room.room_id,
         "chatRoomName": name,
         "chatType": room.room.kind,
-        "createdAt": created.map(time::format),
+        "createdAt": room.created_at().map(time::format),
         "groupId": room.room.group_id,
         "participantCount": participants.len(),
         "participants": participants,

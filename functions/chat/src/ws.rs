@@ -13,6 +13,7 @@ use moim_domain::{DomainError, ErrorCode};
 use moim_stomp::{parse_frames, Frame};
 use moim_store::chat as chat_repo;
 use moim_store::realtime::{self as rt, Connection, Subscription};
+use moim_web::request::bearer_token;
 use moim_web::{ApiError, AppContext};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -63,7 +64,7 @@ const DRAIN_BATCH: usize = 25;
 /// handled (e.g. behind a cold start).
 pub async fn drain(ctx: &AppContext, conn: &str) -> Result<(), moim_store::StoreError> {
     let t = &*ctx.table;
-    let me = uuid_like();
+    let me = uuid::Uuid::new_v4().to_string();
     loop {
         if !rt::acquire_drain(t, conn, &me, Utc::now().timestamp_millis()).await? {
             return Ok(());
@@ -89,17 +90,6 @@ pub async fn drain(ctx: &AppContext, conn: &str) -> Result<(), moim_store::Store
     }
 }
 
-fn uuid_like() -> String {
-    format!("{:016x}{:016x}", moim_store::keys::next_id(), rand_u64())
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64);
-    h.finish()
-}
-
 /// A header of the event, by case-insensitive name.
 fn header<'a>(event: &'a Value, name: &str) -> Option<&'a str> {
     event["headers"].as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))?.1.as_str()
@@ -115,7 +105,7 @@ async fn connect(ctx: &AppContext, conn: &str, event: &Value) -> Result<Value, S
     let token = event["queryStringParameters"]["token"]
         .as_str()
         .map(str::to_string)
-        .or_else(|| header(event, "authorization").and_then(bearer).map(str::to_string))
+        .or_else(|| header(event, "authorization").and_then(bearer_token).map(str::to_string))
         .or_else(|| {
             header(event, "cookie").and_then(|c| moim_web::auth::cookie_value(c, "accessToken")).map(str::to_string)
         });
@@ -130,11 +120,6 @@ async fn connect(ctx: &AppContext, conn: &str, event: &Value) -> Result<Value, S
         Some(p) => json!({ "statusCode": 200, "headers": { "Sec-WebSocket-Protocol": p } }),
         None => json!({ "statusCode": 200 }),
     })
-}
-
-fn bearer(h: &str) -> Option<&str> {
-    let (scheme, token) = h.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
 /// Sends an ERROR frame and closes the connection (socket and records).
@@ -241,16 +226,7 @@ impl Session<'_> {
                     return Next::Closed;
                 };
                 let outcome = self.subscribe(&user, id, dest).await;
-                tracing::info!(
-                    connection_id = self.conn,
-                    user_id = user.user_id,
-                    destination = dest,
-                    refused = outcome.as_ref().err().map(|e| e.code().name()),
-                    "stomp SUBSCRIBE"
-                );
-                if let Err(e) = outcome {
-                    self.user_error(&user, &e, dest).await;
-                }
+                self.settle("SUBSCRIBE", &user, dest, outcome).await;
             }
             "UNSUBSCRIBE" => {
                 let Some(id) = frame.header("id") else {
@@ -264,16 +240,7 @@ impl Session<'_> {
             "SEND" => {
                 let dest = frame.header("destination").unwrap_or_default();
                 let outcome = self.send(&user, dest, &frame.body).await;
-                tracing::info!(
-                    connection_id = self.conn,
-                    user_id = user.user_id,
-                    destination = dest,
-                    refused = outcome.as_ref().err().map(|e| e.code().name()),
-                    "stomp SEND"
-                );
-                if let Err(e) = outcome {
-                    self.user_error(&user, &e, dest).await;
-                }
+                self.settle("SEND", &user, dest, outcome).await;
             }
             "DISCONNECT" => {
                 self.receipt(frame).await;
@@ -294,7 +261,7 @@ impl Session<'_> {
     /// CONNECT / STOMP: a bearer token in `Authorization` (or the one bound at
     /// `$connect`) → CONNECTED without heart-beats; anything else → ERROR, close.
     async fn stomp_connect(&self, record: &mut Connection, frame: &Frame) -> Next {
-        let token = frame.header("Authorization").or(frame.header("authorization")).and_then(bearer);
+        let token = frame.header("Authorization").or(frame.header("authorization")).and_then(bearer_token);
         let user = match (token, &record.user) {
             (Some(t), _) => match moim_web::request::authenticate(self.ctx, Some(t)).await {
                 Ok(u) => Profile::of(&u.user),
@@ -388,6 +355,21 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// Logs a SUBSCRIBE / SEND and answers a refusal on the caller's queue.
+    async fn settle(&self, command: &str, user: &Profile, dest: &str, outcome: Result<(), ApiError>) {
+        let refused = outcome.as_ref().err().map(|e| e.code().name());
+        tracing::info!(
+            connection_id = self.conn,
+            user_id = user.user_id,
+            destination = dest,
+            refused,
+            "stomp {command}"
+        );
+        if let Err(e) = outcome {
+            self.user_error(user, &e, dest).await;
+        }
+    }
+
     /// A refused SUBSCRIBE or SEND: the error body as a MESSAGE on this
     /// connection's subscription to the caller's own queue (an ERROR frame would
     /// close the socket).
@@ -418,12 +400,5 @@ mod tests {
         for bad in ["/sub/chat/room/", "/sub/chat/room/-1", "/sub/user/7/x", "/topic/x", "/sub/chat/room/1 "] {
             assert!(target(bad).is_none(), "{bad}");
         }
-    }
-
-    #[test]
-    fn bearer_tokens_only() {
-        assert_eq!(bearer("Bearer abc"), Some("abc"));
-        assert_eq!(bearer("bearer  abc "), Some("abc"));
-        assert_eq!(bearer("Basic abc"), None);
     }
 }

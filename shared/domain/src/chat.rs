@@ -188,32 +188,14 @@ impl RoomChange {
 
     /// The SYSTEM / KICK message this change posts in the room.
     pub fn message(&self, id: i64, room_id: i64, now: DateTime<Utc>) -> Message {
-        match self {
-            RoomChange::Joined(p) => Message::system(
-                id,
-                room_id,
-                MessageType::System,
-                format!("{}님이 입장했습니다.", p.nick_name),
-                None,
-                now,
-            ),
-            RoomChange::Left(p) => Message::system(
-                id,
-                room_id,
-                MessageType::System,
-                format!("{}님이 퇴장했습니다.", p.nick_name),
-                None,
-                now,
-            ),
-            RoomChange::Removed(p) => Message::system(
-                id,
-                room_id,
-                MessageType::Kick,
-                format!("{}님이 강퇴되었습니다.", p.nick_name),
-                Some(p.user_id),
-                now,
-            ),
-        }
+        let (kind, text, target) = match self {
+            RoomChange::Joined(p) => (MessageType::System, format!("{}님이 입장했습니다.", p.nick_name), None),
+            RoomChange::Left(p) => (MessageType::System, format!("{}님이 퇴장했습니다.", p.nick_name), None),
+            RoomChange::Removed(p) => {
+                (MessageType::Kick, format!("{}님이 강퇴되었습니다.", p.nick_name), Some(p.user_id))
+            }
+        };
+        Message::system(id, room_id, kind, text, target, now)
     }
 }
 

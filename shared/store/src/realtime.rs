@@ -282,20 +282,13 @@ pub async fn post(t: &dyn Table, push: &dyn Push, connection_id: &str, frame: &s
 }
 
 /// Sends `body` as a MESSAGE to the given subscriptions, concurrently; gone
-/// connections are cleaned up. Returns how many were delivered. (Boxed: the
-/// stream of borrowing futures otherwise defeats `Send` inference in callers.)
-pub fn deliver<'a>(
-    t: &'a dyn Table,
-    push: &'a dyn Push,
-    subs: &'a [Subscription],
-    message_id: &'a str,
-    body: &'a str,
-) -> futures::future::BoxFuture<'a, usize> {
-    Box::pin(async move {
-        let posts: Vec<_> = subs.iter().map(|s| post_message_frame(t, push, s, message_id, body)).collect();
-        let delivered: Vec<bool> = futures::stream::iter(posts).buffer_unordered(FANOUT_CONCURRENCY).collect().await;
-        delivered.into_iter().filter(|ok| *ok).count()
-    })
+/// connections are cleaned up. Returns how many were delivered. (The posts are
+/// futures of a named async fn: a stream of borrowing closures defeats `Send`
+/// inference in the callers.)
+pub async fn deliver(t: &dyn Table, push: &dyn Push, subs: &[Subscription], message_id: &str, body: &str) -> usize {
+    let posts: Vec<_> = subs.iter().map(|s| post_message_frame(t, push, s, message_id, body)).collect();
+    let delivered: Vec<bool> = futures::stream::iter(posts).buffer_unordered(FANOUT_CONCURRENCY).collect().await;
+    delivered.into_iter().filter(|ok| *ok).count()
 }
 
 async fn post_message_frame(t: &dyn Table, push: &dyn Push, s: &Subscription, message_id: &str, body: &str) -> bool {

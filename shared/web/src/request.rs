@@ -125,9 +125,7 @@ impl Req {
     }
 
     fn bearer(&self) -> Option<&str> {
-        let h = self.header("authorization")?;
-        let (scheme, token) = h.trim().split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+        bearer_token(self.header("authorization")?)
     }
 
     /// Required auth: 401 NOT_FOUND_TOKEN / INVALID_TOKEN / EXPIRED_TOKEN; a
@@ -158,6 +156,13 @@ pub async fn authenticate(ctx: &AppContext, token: Option<&str>) -> ApiResult<Au
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive);
+/// HTTP requests and STOMP CONNECT frames carry it the same way.
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
 /// Decimal ids only (no sign, no spaces), within JavaScript's safe range.
 pub fn parse_id(raw: &str) -> Option<i64> {
     if raw.is_empty() || raw.len() > 16 || !raw.bytes().all(|b| b.is_ascii_digit()) {
@@ -169,6 +174,13 @@ pub fn parse_id(raw: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bearer_tokens_only() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+    }
 
     #[test]
     fn ids_are_plain_decimals() {
