@@ -44,7 +44,7 @@ pub async fn invoke_stream(ctx: Arc<AppContext>, handler: crate::registry::Strea
             serde_json::json!({ "statusCode": 200, "headers": headers, "body": String::from_utf8_lossy(&body) })
         }
         Err(e) => serde_json::json!({
-            "statusCode": e.code().status(),
+            "statusCode": e.status(),
             "headers": { "content-type": "application/json" },
             "body": e.body(&path).to_string(),
         }),

@@ -213,7 +213,7 @@ async fn outbox(ctx: &AppContext) -> Response {
 
 fn error_response(err: ApiError, path: &str) -> Response {
     Response::builder()
-        .status(err.code().status())
+        .status(err.status())
         .header("content-type", "application/json")
         .body(Body::from(err.body(path).to_string()))
         .unwrap_or_default()

@@ -20,8 +20,12 @@ pub async fn hash(password: String) -> Result<String, HashError> {
     .map_err(|e| HashError(e.to_string()))?
 }
 
-/// True when the password matches; a malformed stored hash is an error.
+/// True when the password matches; a malformed stored hash is an error. An
+/// account made by a social login has no password (empty hash): never a match.
 pub async fn verify(password: String, stored: String) -> Result<bool, HashError> {
+    if stored.is_empty() {
+        return Ok(false);
+    }
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&stored).map_err(|e| HashError(e.to_string()))?;
         Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
@@ -43,5 +47,6 @@ mod tests {
         assert!(verify("secret12!".into(), a.clone()).await.unwrap());
         assert!(!verify("secret12?".into(), a).await.unwrap());
         assert!(verify("x".into(), "not a hash".into()).await.is_err());
+        assert!(!verify("".into(), "".into()).await.unwrap(), "no password set: nothing matches");
     }
 }

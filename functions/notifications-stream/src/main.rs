@@ -47,7 +47,7 @@ async fn respond(ctx: Arc<moim_web::AppContext>, cfg: SseConfig, req: Request) -
         Err(e) => {
             let json = Bytes::from(e.body(PATH).to_string());
             let once = futures::stream::once(async move { Ok(Frame::data(json)) });
-            response(e.code().status(), &[("content-type", "application/json")], Box::pin(once))
+            response(e.status(), &[("content-type", "application/json")], Box::pin(once))
         }
     }
 }

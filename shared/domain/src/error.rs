@@ -58,6 +58,8 @@ codes! {
     NOT_FOUND_NOTIFICATION = 404, "회원 : 알림을 찾을 수 없습니다.";
     EMAIL_NOT_VERIFIED = 403, "회원 : 이메일 인증이 필요합니다.";
     TOO_MANY_LOGIN_ATTEMPTS = 429, "회원 : 로그인 시도가 너무 많습니다.";
+    TOO_MANY_MAIL_REQUESTS = 429, "회원 : 메일 요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.";
+    EMAIL_ALREADY_VERIFIED = 400, "회원 : 이미 인증된 이메일입니다.";
 
     IMAGE_UPLOAD_EXCEED = 400, "모임: 이미지는 최대 3장까지 업로드할 수 있습니다.";
     INVALID_IMAGE_SIZE = 400, "이미지: 파일 크기가 허용 범위를 넘었습니다.";
@@ -151,14 +153,24 @@ pub struct DomainError {
     pub code: ErrorCode,
     pub detail: String,
     pub fields: Vec<FieldError>,
+    /// The HTTP status: the code's own, except where the contract answers one
+    /// code with two (INVALID_TOKEN is 400 for a verification or reset code).
+    pub status: u16,
 }
 
 impl DomainError {
     pub fn new(code: ErrorCode) -> Self {
-        DomainError { code, detail: code.detail().to_string(), fields: vec![] }
+        DomainError { code, detail: code.detail().to_string(), fields: vec![], status: code.status() }
     }
     pub fn with_detail(code: ErrorCode, detail: impl Into<String>) -> Self {
-        DomainError { code, detail: detail.into(), fields: vec![] }
+        DomainError { detail: detail.into(), ..DomainError::new(code) }
+    }
+    /// A bad, expired or used verification code or reset token (API.md §2.1): 400 INVALID_TOKEN.
+    pub fn bad_mail_token() -> Self {
+        DomainError {
+            status: 400,
+            ..DomainError::with_detail(ErrorCode::INVALID_TOKEN, "인증 : 유효하지 않거나 만료된 코드입니다.")
+        }
     }
     /// A validation failure listing every failing field.
     pub fn invalid_fields(fields: Vec<FieldError>) -> Self {

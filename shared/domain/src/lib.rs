@@ -1,6 +1,7 @@
 //! moim's rules, with no I/O: error codes, wire time, user validation.
 //! Storage and HTTP live elsewhere; everything here is plain data in, data out.
 
+pub mod account;
 pub mod chat;
 pub mod error;
 pub mod group;

@@ -167,8 +167,8 @@ pub fn valid_nickname(nick: &str) -> bool {
     (NICKNAME_MIN..=NICKNAME_MAX).contains(&n)
 }
 
-const EMAIL_REASON: &str = "회원 : 이메일 형식이 올바르지 않습니다. (50자 이하)";
-const PASSWORD_REASON: &str = "회원 : 비밀번호는 8~20자이며 특수문자(!@#$%^&*)를 하나 이상 포함해야 합니다.";
+pub const EMAIL_REASON: &str = "회원 : 이메일 형식이 올바르지 않습니다. (50자 이하)";
+pub const PASSWORD_REASON: &str = "회원 : 비밀번호는 8~20자이며 특수문자(!@#$%^&*)를 하나 이상 포함해야 합니다.";
 const NICKNAME_REASON: &str = "회원 : 닉네임은 2~14자여야 합니다.";
 
 /// Checks a signup request; every failing field is listed.

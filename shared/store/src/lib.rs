@@ -1,12 +1,14 @@
 //! Storage for moim: the table port and its engines, the blob port and its
 //! engines, the key design, and the item mappings of each aggregate.
 
+pub mod accounts;
 pub mod blob;
 pub mod chat;
 pub mod dynamo;
 pub mod embedded;
 pub mod groups;
 pub mod keys;
+pub mod limits;
 pub mod mail;
 pub mod notifications;
 pub mod push;

@@ -113,6 +113,17 @@ impl Mailer for OutboxMailer {
     }
 }
 
+/// A deployment without a sender (`MAIL_FROM` unset on AWS): every mail is
+/// refused, so the flows log it instead of writing to a read-only disk.
+pub struct NoMail;
+
+#[async_trait]
+impl Mailer for NoMail {
+    async fn send(&self, _mail: &Mail) -> Result<String, MailError> {
+        Err(MailError::Rejected("MAIL_FROM is not set: this deployment sends no mail".into()))
+    }
+}
+
 /// Amazon SES v2: a simple (text + HTML, UTF-8) message from the configured sender.
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,

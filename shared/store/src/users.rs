@@ -249,27 +249,14 @@ pub async fn follow_page(
 
 // ------------------------------------------------------------------ login failures
 
-/// Recent login attempts against an email that count as failures: one slot
-/// item each (`SLOT#<0..LIMIT>`), with the time it was taken. Expired slots are
-/// hidden by both engines.
-pub async fn login_failures(t: &dyn Table, email: &str) -> Result<Vec<(Key, i64)>, StoreError> {
-    let page = t.query(Query::table(keys::login_failures_pk(email)).limit(100)).await?;
-    Ok(page.items.iter().filter_map(|i| Some((Key::of(i)?, i.get("at")?.as_i64()?))).collect())
-}
-
-/// The slot `n` of an email's failure window.
-pub fn login_slot_key(email: &str, n: usize) -> Key {
-    Key::new(keys::login_failures_pk(email), format!("SLOT#{n:02}"))
-}
-
-/// Takes slot `n` for an attempt starting now: only if it is free (absent or
-/// past its window), so concurrent attempts can never take more slots than exist.
-pub fn reserve_login_slot(email: &str, n: usize, now: i64) -> WriteOp {
-    let item = to_item(
-        &login_slot_key(email, n),
-        &json!({ "at": now, EXPIRES_AT: now + moim_domain::user::LOGIN_FAILURE_WINDOW_SECS }),
-    );
-    WriteOp::put(item).when(Cond::AbsentOrExpired { now })
+/// The login-failure window of an email: every attempt takes a slot before
+/// the password check; a success gives them all back.
+pub fn login_window(email: &str) -> crate::limits::SlotWindow {
+    crate::limits::SlotWindow::new(
+        keys::login_failures_pk(email),
+        moim_domain::user::LOGIN_FAILURE_LIMIT,
+        moim_domain::user::LOGIN_FAILURE_WINDOW_SECS,
+    )
 }
 
 #[cfg(test)]

@@ -48,13 +48,86 @@ pub struct Config {
     /// inbox, one drainer at a time, in arrival order (API Gateway may invoke
     /// concurrently for one connection; moim-local never does). Default off.
     pub ws_serialize: bool,
-    /// `MAIL_FROM`: the SES sender identity; unset (or under moim-local) = the outbox.
+    /// `MAIL_FROM`: the SES sender; unset on AWS = no mail is sent; moim-local always uses the outbox.
     pub mail_from: Option<String>,
     /// `SES_CONFIGURATION_SET`: optional SES configuration set.
     pub ses_configuration_set: Option<String>,
     /// `SES_ENDPOINT`: e.g. moto; unset on AWS.
     pub ses_endpoint: Option<String>,
+    /// `REQUIRE_EMAIL_VERIFICATION` (default off): login answers 403
+    /// `EMAIL_NOT_VERIFIED` until the address is verified.
+    pub require_email_verification: bool,
+    /// `FRONTEND_URL`: where mail links and the Kakao redirect flow lead
+    /// (default `http://localhost:3000`).
+    pub frontend_url: String,
+    /// `EMAIL_VERIFY_URL`: the page a verification mail links to, `?code=` appended
+    /// (default `<FRONTEND_URL>/verify-email`).
+    pub email_verify_url: String,
+    /// `PASSWORD_RESET_URL`: the page a reset mail links to, `?token=` appended
+    /// (default `<FRONTEND_URL>/password-reset`).
+    pub password_reset_url: String,
+    /// Google login (`GOOGLE_*`); None while `GOOGLE_CLIENT_ID` is unset.
+    pub google: Option<OAuthProvider>,
+    /// Kakao login (`KAKAO_*`); None while `KAKAO_CLIENT_ID` is unset.
+    pub kakao: Option<OAuthProvider>,
+    /// `OAUTH_TIMEOUT_MS` (default 5000): per call to a provider.
+    pub oauth_timeout_ms: u64,
 }
+
+/// One OAuth provider's client and endpoints. The endpoints default to the
+/// provider's documented production ones; tests point them at a stand-in.
+#[derive(Clone)]
+pub struct OAuthProvider {
+    pub client_id: String,
+    /// From the environment (on AWS a NoEcho stack parameter), never the repository.
+    pub client_secret: Option<String>,
+    pub authorize_url: String,
+    pub token_url: String,
+    pub userinfo_url: String,
+    /// The redirect URI registered with the provider (Kakao's redirect flow).
+    pub redirect_uri: Option<String>,
+}
+
+impl std::fmt::Debug for OAuthProvider {
+    // The secret never reaches a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthProvider")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "<set>"))
+            .field("authorize_url", &self.authorize_url)
+            .field("token_url", &self.token_url)
+            .field("userinfo_url", &self.userinfo_url)
+            .field("redirect_uri", &self.redirect_uri)
+            .finish()
+    }
+}
+
+/// Reads `<PREFIX>_CLIENT_ID`, `_CLIENT_SECRET`, `_AUTHORIZE_URL`, `_TOKEN_URL`,
+/// `_USERINFO_URL`, `_REDIRECT_URI`.
+fn oauth_provider(prefix: &str, defaults: [&str; 3]) -> Option<OAuthProvider> {
+    let v = |name: &str| var(&format!("{prefix}_{name}"));
+    Some(OAuthProvider {
+        client_id: v("CLIENT_ID")?,
+        client_secret: v("CLIENT_SECRET"),
+        authorize_url: v("AUTHORIZE_URL").unwrap_or_else(|| defaults[0].into()),
+        token_url: v("TOKEN_URL").unwrap_or_else(|| defaults[1].into()),
+        userinfo_url: v("USERINFO_URL").unwrap_or_else(|| defaults[2].into()),
+        redirect_uri: v("REDIRECT_URI"),
+    })
+}
+
+/// Google's OAuth 2.0 / OpenID Connect endpoints.
+pub const GOOGLE_ENDPOINTS: [&str; 3] = [
+    "https://accounts.google.com/o/oauth2/v2/auth",
+    "https://oauth2.googleapis.com/token",
+    "https://openidconnect.googleapis.com/v1/userinfo",
+];
+/// Kakao Login's REST endpoints.
+pub const KAKAO_ENDPOINTS: [&str; 3] = [
+    "https://kauth.kakao.com/oauth/authorize",
+    "https://kauth.kakao.com/oauth/token",
+    "https://kapi.kakao.com/v2/user/me",
+];
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
@@ -116,7 +189,16 @@ impl Config {
             .or_else(|| s3_public_base(&store))
             .or(default_base)
             .unwrap_or_else(|| "http://127.0.0.1:3000".into());
+        let frontend_url =
+            var("FRONTEND_URL").unwrap_or_else(|| "http://localhost:3000".into()).trim_end_matches('/').to_string();
         Ok(Config {
+            require_email_verification: flag("REQUIRE_EMAIL_VERIFICATION", false),
+            email_verify_url: var("EMAIL_VERIFY_URL").unwrap_or_else(|| format!("{frontend_url}/verify-email")),
+            password_reset_url: var("PASSWORD_RESET_URL").unwrap_or_else(|| format!("{frontend_url}/password-reset")),
+            frontend_url,
+            google: oauth_provider("GOOGLE", GOOGLE_ENDPOINTS),
+            kakao: oauth_provider("KAKAO", KAKAO_ENDPOINTS),
+            oauth_timeout_ms: var("OAUTH_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(5000),
             store,
             public_base_url,
             table_name: var("TABLE_NAME").unwrap_or_else(|| "moim".into()),

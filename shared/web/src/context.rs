@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use moim_store::blob::{Blobs, FsBlobs, S3Blobs};
-use moim_store::mail::{Mailer, OutboxMailer, SesMailer};
+use moim_store::mail::{Mailer, NoMail, OutboxMailer, SesMailer};
 use moim_store::push::{ApiGatewayPush, NoPush, Push};
 use moim_store::{DynamoTable, EmbeddedTable, Table};
 
@@ -18,7 +18,8 @@ pub struct AppContext {
     pub tokens: Arc<Tokens>,
     /// Live frames to WebSocket connections (API.md §9).
     pub push: Arc<dyn Push>,
-    /// Outgoing mail: SES when `MAIL_FROM` is set, else the outbox in the data dir.
+    /// Outgoing mail: the outbox in the data dir under moim-local; SES when
+    /// `MAIL_FROM` is set elsewhere; else none.
     pub mailer: Arc<dyn Mailer>,
 }
 
@@ -55,7 +56,8 @@ impl AppContext {
                 SesMailer::new(config.ses_endpoint.as_deref(), from.clone(), config.ses_configuration_set.clone())
                     .await,
             ),
-            _ => Arc::new(OutboxMailer::new(config.data_dir.join("outbox"))),
+            (_, true) => Arc::new(OutboxMailer::new(config.data_dir.join("outbox"))),
+            (None, false) => Arc::new(NoMail),
         };
         Ok(AppContext { mailer, ..Self::with_ports(config, table, blobs).with_push(push) })
     }

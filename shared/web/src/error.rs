@@ -38,11 +38,20 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status answered (the code's, or the error's own override).
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Domain(d) => d.status,
+            ApiError::Internal(_) => ErrorCode::INTERNAL_SERVER_ERROR.status(),
+        }
+    }
+
     /// The error body for a request to `instance` (the request path).
     pub fn body(&self, instance: &str) -> Value {
         let code = self.code();
+        let status = self.status();
         let (detail, data) = match self {
-            ApiError::Domain(d) if code.status() < 500 => {
+            ApiError::Domain(d) if status < 500 => {
                 let data = if d.fields.is_empty() { Value::Null } else { json!(d.fields) };
                 (d.detail.clone(), data)
             }
@@ -51,7 +60,7 @@ impl ApiError {
         json!({
             "type": "about:blank",
             "title": code.name(),
-            "status": code.status(),
+            "status": status,
             "detail": detail,
             "instance": instance,
             "errorCode": code.name(),

@@ -9,11 +9,18 @@ pub struct Reply {
     /// None = 204, no body.
     pub data: Option<Value>,
     pub cookies: Vec<String>,
+    /// Other response headers (e.g. `Location` of a redirect).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
     fn with(status: u16, data: impl Serialize) -> Reply {
-        Reply { status, data: Some(serde_json::to_value(data).unwrap_or(Value::Null)), cookies: vec![] }
+        Reply {
+            status,
+            data: Some(serde_json::to_value(data).unwrap_or(Value::Null)),
+            cookies: vec![],
+            headers: vec![],
+        }
     }
     pub fn ok(data: impl Serialize) -> Reply {
         Self::with(200, data)
@@ -22,7 +29,11 @@ impl Reply {
         Self::with(201, data)
     }
     pub fn no_content() -> Reply {
-        Reply { status: 204, data: None, cookies: vec![] }
+        Reply { status: 204, data: None, cookies: vec![], headers: vec![] }
+    }
+    /// 302 to `location`, no body.
+    pub fn redirect(location: impl Into<String>) -> Reply {
+        Reply { status: 302, data: None, cookies: vec![], headers: vec![("location".into(), location.into())] }
     }
     pub fn cookie(mut self, set_cookie: String) -> Reply {
         self.cookies.push(set_cookie);

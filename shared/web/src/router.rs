@@ -52,10 +52,19 @@ fn request_id(req: &lambda_http::Request) -> String {
     }
 }
 
-fn json_response(status: u16, body: Option<serde_json::Value>, cookies: &[String], rid: &str) -> Response<Body> {
+fn json_response(
+    status: u16,
+    body: Option<serde_json::Value>,
+    cookies: &[String],
+    headers: &[(String, String)],
+    rid: &str,
+) -> Response<Body> {
     let mut b = Response::builder().status(status).header("x-request-id", rid);
     for c in cookies {
         b = b.header("set-cookie", c);
+    }
+    for (name, value) in headers {
+        b = b.header(name, value);
     }
     match body {
         Some(v) => b.header("content-type", "application/json").body(Body::Text(v.to_string())).unwrap_or_default(),
@@ -93,13 +102,13 @@ pub async fn dispatch(ctx: &AppContext, routes: &[Route], req: lambda_http::Requ
     };
 
     let (status, response) = match result {
-        Ok(reply) => (reply.status, json_response(reply.status, reply.body(), &reply.cookies, &rid)),
+        Ok(reply) => (reply.status, json_response(reply.status, reply.body(), &reply.cookies, &reply.headers, &rid)),
         Err(err) => {
-            let status = err.code().status();
+            let status = err.status();
             if status >= 500 {
                 tracing::error!(request_id = %rid, route = %key, error = %err, "request failed");
             }
-            (status, json_response(status, Some(err.body(&path)), &[], &rid))
+            (status, json_response(status, Some(err.body(&path)), &[], &[], &rid))
         }
     };
     tracing::info!(
