@@ -236,7 +236,9 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str) -> Client {
-        Client { http: reqwest::Client::new(), base: base.trim_end_matches('/').to_string(), token: None }
+        // An API client sees a redirect as an answer (the Kakao flow's 302s), not as a hop.
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Client { http, base: base.trim_end_matches('/').to_string(), token: None }
     }
 
     pub fn with_token(&self, token: &str) -> Client {
@@ -343,4 +345,6 @@ impl Client {
 
 pub mod counting;
 pub mod faults;
+pub mod oauth;
+pub mod recording;
 pub mod stomp;

@@ -61,6 +61,12 @@ impl Rig {
         Rig { inner: self.inner.clone(), ctx: Arc::new(ctx), counts: self.counts.clone(), _dir: None }
     }
 
+    /// The same store behind another mail engine (keep `self` alive: it owns the data dir).
+    pub fn with_mailer(&self, mailer: Arc<dyn moim_store::mail::Mailer>) -> Rig {
+        let ctx = AppContext { mailer, ..(*self.ctx).clone() };
+        Rig { inner: self.inner.clone(), ctx: Arc::new(ctx), counts: self.counts.clone(), _dir: None }
+    }
+
     /// Runs one request through the function that serves `route` and returns
     /// (status, body, set-cookie values, (gets, queries, transacts)).
     pub async fn call(
