@@ -90,6 +90,10 @@ const EVENTS: &[(&str, u16)] = &[
     ("auth-logout.json", 204),
     ("auth-withdraw-no-token.json", 401),
     ("auth-catch-all.json", 404),
+    ("auth-password-link-send.json", 200),
+    ("auth-verify-bad-code.json", 400),
+    // No GOOGLE_CLIENT_ID in the replay: the exchange cannot happen.
+    ("auth-google-unconfigured.json", 401),
     ("users-me-no-token.json", 401),
     ("users-by-id-bad-token.json", 401),
     ("users-email-availability.json", 200),
