@@ -286,3 +286,41 @@ async fn serialised_on(r: common::Rig) {
     assert_eq!(got, (100..130).collect::<Vec<_>>());
     assert!(moim_store::realtime::inbox(&*ctx.table, "c", 10).await.unwrap().is_empty(), "nothing left waiting");
 }
+
+#[tokio::test]
+async fn account_mail_endpoints_stay_within_their_storage_budget() {
+    let r = rig();
+    let auth = moim_auth::ROUTES;
+    let signup = r#"{"email":"m@b.com","password":"password1!","nickName":"Mailer"}"#;
+    let (s, _, _, calls) = r.call(auth, "POST /api/v1/auth/signup", "/api/v1/auth/signup", "", &[], signup).await;
+    assert_eq!((s, calls), (201, (2, 0, 1)), "signup: the code rides in the account's transaction");
+    let outbox = moim_store::mail::OutboxMailer::new(r.ctx.config.data_dir.join("outbox"));
+    let param = |text: &str, name: &str| -> String {
+        let start = text.find(&format!("{name}=")).unwrap() + name.len() + 1;
+        text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+    };
+    let login = r#"{"email":"m@b.com","password":"password1!"}"#;
+    let (_, body, _, _) = r.call(auth, "POST /api/v1/auth/login", "/api/v1/auth/login", "", &[], login).await;
+    let bearer = format!("Bearer {}", body["data"]["accessToken"].as_str().unwrap());
+
+    let route = "POST /api/v1/users/signup/verify/resend";
+    let (s, _, _, calls) =
+        r.call(auth, route, "/api/v1/users/signup/verify/resend", "", &[("authorization", &bearer)], "").await;
+    assert_eq!((s, calls), (204, (2, 1, 1)), "resend: auth, user + its code, day slots, one transact");
+
+    let code = param(&outbox.list().await.unwrap()[0].text, "code");
+    let route = "POST /api/v1/users/signup/verify";
+    let (s, _, _, calls) = r.call(auth, route, "/api/v1/users/signup/verify", &format!("code={code}"), &[], "").await;
+    assert_eq!((s, calls), (200, (1, 0, 1)), "verify: the code, one transact");
+
+    let route = "POST /api/v1/users/password/change/link-send";
+    let body = r#"{"email":"m@b.com"}"#;
+    let (s, _, _, calls) = r.call(auth, route, "/api/v1/users/password/change/link-send", "", &[], body).await;
+    assert_eq!((s, calls), (200, (2, 1, 1)), "link-send: email claim, user, hour slots, slot + token");
+
+    let token = param(&outbox.list().await.unwrap()[0].text, "token");
+    let route = "POST /api/v1/users/password/change";
+    let body = format!(r#"{{"token":"{token}","newPassword":"newpass12!"}}"#);
+    let (s, _, _, calls) = r.call(auth, route, "/api/v1/users/password/change", "", &[], &body).await;
+    assert_eq!((s, calls), (200, (2, 1, 2)), "change: token, user, one transact, then the sessions query + delete");
+}

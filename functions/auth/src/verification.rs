@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 use moim_domain::{DomainError, ErrorCode};
-use moim_store::users as repo;
 use moim_store::{accounts, StoreError};
 use moim_web::{ApiResult, AppContext, Reply, Req};
 
@@ -31,11 +30,11 @@ pub(crate) async fn resend(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let caller = req.auth(ctx).await?;
     let (_, day) = accounts::resend_windows(caller.id());
     for _ in 0..RESEND_ATTEMPTS {
-        let user = repo::get_user(&*ctx.table, caller.id()).await?.ok_or(ErrorCode::INVALID_TOKEN)?;
+        let (user, previous) =
+            accounts::user_with_code(&*ctx.table, caller.id()).await?.ok_or(ErrorCode::INVALID_TOKEN)?;
         if user.email_verified {
             return Err(ErrorCode::EMAIL_ALREADY_VERIFIED.into());
         }
-        let previous = accounts::current_code(&*ctx.table, user.user_id).await?;
         let Some(slot) = day.free_slot(&day.taken(&*ctx.table).await?) else {
             return Err(too_many("오늘은 더 이상 인증 메일을 보낼 수 없습니다. 내일 다시 시도해 주세요.").into());
         };

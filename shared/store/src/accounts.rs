@@ -64,9 +64,13 @@ pub fn create_user_with_code(user: &User, code_hash: &str, now: i64) -> Vec<Writ
     ops
 }
 
-/// The hash of the user's current code, if one is outstanding.
-pub async fn current_code(t: &dyn Table, user_id: i64) -> Result<Option<String>, StoreError> {
-    Ok(t.get(&keys::user(user_id)).await?.and_then(|i| i.get(VERIFY_CODE_ATTR)?.as_str().map(str::to_string)))
+/// The user and the hash of its current code (if one is outstanding), in one read.
+pub async fn user_with_code(t: &dyn Table, user_id: i64) -> Result<Option<(User, Option<String>)>, StoreError> {
+    let Some(item) = t.get(&keys::user(user_id)).await? else {
+        return Ok(None);
+    };
+    let code = item.get(VERIFY_CODE_ATTR).and_then(|v| v.as_str()).map(str::to_string);
+    Ok(Some((from_item(item)?, code)))
 }
 
 /// The minute and day windows of verification resends.
