@@ -22,6 +22,9 @@ use moim_web::AppContext;
 /// The template compiled into this binary (the workspace's template.yaml).
 pub const TEMPLATE: &str = moim_store::schema::TEMPLATE_YAML;
 
+/// The embedded search index in the data dir (as `moim_web::context::search_engine` opens it).
+const SEARCH_FILE: &str = "search.sqlite3";
+
 /// The server's default group images, seeded into the blob store at start.
 const DEFAULT_IMAGES: [(&str, &[u8]); 2] = [
     (moim_groups::DEFAULT_CARD_KEY, include_bytes!("../../assets/defaults/group_440x240.webp")),
@@ -42,6 +45,8 @@ async fn seed_default_images(blobs: &dyn moim_store::Blobs) -> Result<(), String
 /// from template.yaml when missing.
 pub async fn context(data_dir: PathBuf, base_url: String) -> Result<(Arc<AppContext>, Option<FsBlobs>), String> {
     let config = Config::local(LocalDefaults { data_dir: data_dir.clone(), base_url }).map_err(|e| e.to_string())?;
+    // A search index that does not exist yet is filled from the table at start.
+    let fresh_index = !data_dir.join(SEARCH_FILE).exists();
     match config.store {
         StoreKind::Embedded => {
             let table = EmbeddedTable::open(data_dir.join("moim.sqlite3")).map_err(|e| e.to_string())?;
@@ -52,8 +57,11 @@ pub async fn context(data_dir: PathBuf, base_url: String) -> Result<(Arc<AppCont
                 Some(ep) => Arc::new(moim_store::push::ApiGatewayPush::new(ep, true).await),
                 None => Arc::new(moim_store::push::NoPush),
             };
-            let ctx = AppContext::with_ports(config, Arc::new(table), Arc::new(blobs.clone())).with_push(push);
-            Ok((Arc::new(ctx), Some(blobs)))
+            let search = moim_web::context::search_engine(&config).await.map_err(|e| e.to_string())?;
+            let ctx = AppContext::with_ports(config, Arc::new(table), Arc::new(blobs.clone()))
+                .with_push(push)
+                .with_search(search);
+            Ok((Arc::new(with_change_feed(ctx, fresh_index).await?), Some(blobs)))
         }
         StoreKind::DynamoDb => {
             if let Some(ep) = &config.dynamodb_endpoint {
@@ -72,7 +80,26 @@ pub async fn context(data_dir: PathBuf, base_url: String) -> Result<(Arc<AppCont
             if ctx.config.s3_endpoint.is_some() {
                 seed_default_images(&*ctx.blobs).await?;
             }
-            Ok((Arc::new(ctx), None))
+            Ok((Arc::new(with_change_feed(ctx, fresh_index).await?), None))
         }
     }
+}
+
+/// The change feed of a local run: the table emits each commit's group
+/// changes to the search indexer (as DynamoDB Streams feeds the indexer
+/// function on AWS). A search index younger than the table is filled first.
+async fn with_change_feed(ctx: AppContext, fresh_index: bool) -> Result<AppContext, String> {
+    let Some(search) = ctx.search.clone() else {
+        return Ok(ctx);
+    };
+    if fresh_index {
+        let progress = |n| println!("moim-local: indexing groups for search: {n}");
+        let indexed = moim_search_indexer::backfill(&*ctx.table, &*search, progress).await?;
+        if indexed > 0 {
+            println!("moim-local: indexed {indexed} groups for search");
+        }
+    }
+    let indexer = Arc::new(moim_search_indexer::SearchIndexer { search });
+    let table = moim_store::feed::FeedTable::new(ctx.table.clone(), vec![indexer]);
+    Ok(AppContext { table: Arc::new(table), ..ctx })
 }

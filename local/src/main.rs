@@ -3,6 +3,7 @@
 //!   moim-local invoke <LogicalId> -e <event.json> [--data DIR]
 //!   moim-local routes
 //!   moim-local sweep [--data DIR]
+//!   moim-local backfill-search [--data DIR]
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,6 +43,12 @@ enum Command {
     Routes,
     /// Run the sweeper once (files of expired or removed uploads) and print its report.
     Sweep {
+        #[arg(long, default_value = ".moim")]
+        data: PathBuf,
+    },
+    /// Index every group into the configured search engine (SEARCH_ENGINE; e.g.
+    /// an OpenSearch domain beside MOIM_STORE=dynamodb on AWS). Safe to repeat.
+    BackfillSearch {
         #[arg(long, default_value = ".moim")]
         data: PathBuf,
     },
@@ -109,6 +116,15 @@ async fn run(cli: Cli) -> Result<(), String> {
             let (ctx, _) = context(data, "http://127.0.0.1:3000".into()).await?;
             let out = handler(&ctx, serde_json::json!({})).await?;
             println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        Command::BackfillSearch { data } => {
+            let (ctx, _) = context(data, "http://127.0.0.1:3000".into()).await?;
+            let search = ctx.search.clone().ok_or("SEARCH_ENGINE is none: nothing to fill")?;
+            search.prepare().await.map_err(|e| e.to_string())?;
+            let progress = |n| eprintln!("backfill: {n} groups indexed");
+            let n = moim_search_indexer::backfill(&*ctx.table, &*search, progress).await?;
+            println!("{}", serde_json::json!({ "indexed": n }));
             Ok(())
         }
         Command::Serve { addr, data } => {

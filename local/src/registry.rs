@@ -23,6 +23,13 @@ pub type EventHandler = for<'a> fn(&'a AppContext, Value) -> BoxFuture<'a, Resul
 pub const EVENT_FUNCTIONS: &[(&str, EventHandler)] = &[
     ("image-processor", |ctx, ev| Box::pin(moim_image_processor::handle(ctx, ev))),
     ("sweeper", |ctx, _ev| Box::pin(moim_sweeper::handle(ctx))),
+    // A DynamoDB Streams batch (moim-local feeds it in-process; `invoke` replays events/).
+    ("search-indexer", |ctx, ev| {
+        Box::pin(async move {
+            let search = ctx.search.clone().ok_or("SEARCH_ENGINE is none: nothing to index into")?;
+            Ok(moim_search_indexer::handle(&moim_search_indexer::SearchIndexer { search }, ev).await)
+        })
+    }),
 ];
 
 /// A response-streaming function: (access token, Last-Event-ID) → its chunks, or

@@ -15,6 +15,9 @@ pub struct Function {
     pub s3_prefixes: Vec<String>,
     /// Its Schedule expressions, e.g. `rate(1 hour)`.
     pub schedules: Vec<String>,
+    /// The streams it reads (`DynamoDB` events: the `Stream` expression); moim-local
+    /// feeds such a function from its in-process change feed.
+    pub streams: Vec<String>,
     /// `Metadata.LocalPath`: where moim-local serves a streaming function URL.
     pub local_path: Option<String>,
 }
@@ -48,7 +51,8 @@ pub fn functions(yaml: &str) -> Result<Vec<Function>, String> {
             .and_then(Yaml::as_str)
             .ok_or_else(|| format!("{logical_id}: no Metadata.BuildProperties.Binary"))?
             .to_string();
-        let (mut routes, mut s3_prefixes, mut schedules) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut routes, mut s3_prefixes, mut schedules, mut streams) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let events = res.get("Properties").and_then(|p| p.get("Events")).and_then(Yaml::as_mapping);
         for (_, ev) in events.into_iter().flatten() {
             let props = ev.get("Properties");
@@ -56,6 +60,11 @@ pub fn functions(yaml: &str) -> Result<Vec<Function>, String> {
                 Some("HttpApi") => {}
                 Some("S3") => {
                     s3_prefixes.push(s3_prefix(props));
+                    continue;
+                }
+                Some("DynamoDB") => {
+                    let stream = props.and_then(|p| p.get("Stream"));
+                    streams.push(stream.map(|s| format!("{s:?}")).unwrap_or_default());
                     continue;
                 }
                 Some("Schedule") => {
@@ -75,7 +84,7 @@ pub fn functions(yaml: &str) -> Result<Vec<Function>, String> {
         }
         let local_path =
             res.get("Metadata").and_then(|m| m.get("LocalPath")).and_then(Yaml::as_str).map(str::to_string);
-        out.push(Function { logical_id, binary, routes, s3_prefixes, schedules, local_path });
+        out.push(Function { logical_id, binary, routes, s3_prefixes, schedules, streams, local_path });
     }
     Ok(out)
 }
@@ -118,6 +127,7 @@ Resources:
                     binary: "f".into(),
                     routes: vec!["GET /x/{id}".into(), "$default".into()],
                     s3_prefixes: vec![],
+                    streams: vec![],
                     schedules: vec![],
                     local_path: None,
                 },
@@ -127,6 +137,7 @@ Resources:
                     routes: vec![],
                     s3_prefixes: vec!["incoming/".into()],
                     schedules: vec!["rate(1 hour)".into()],
+                    streams: vec![],
                     local_path: None,
                 }
             ]

@@ -56,7 +56,11 @@ fn template_routes_match_the_functions_and_the_catalog() {
         if f.routes.is_empty() {
             // An event function (S3 trigger, schedule): moim-local must be able to run it.
             assert!(moim_local::registry::event_handler_of(&f.binary).is_some(), "{}: no event handler", f.logical_id);
-            assert!(!f.s3_prefixes.is_empty() || !f.schedules.is_empty(), "{}: no trigger", f.logical_id);
+            assert!(
+                !f.s3_prefixes.is_empty() || !f.schedules.is_empty() || !f.streams.is_empty(),
+                "{}: no trigger",
+                f.logical_id
+            );
             continue;
         }
         let table = moim_local::registry::routes_of(&f.binary)
@@ -118,7 +122,18 @@ const EVENT_FUNCTION_EVENTS: &[(&str, &str, &str)] = &[
         "ImageProcessorFunction",
         r#"{"processed":[{"key":"incoming/6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d","reason":"no upload record","status":"SKIPPED"}]}"#,
     ),
-    ("sweeper-scheduled.json", "SweeperFunction", r#"{"filesDeleted":0,"filesSeen":0,"keysChecked":0,"keysSwept":0}"#),
+    // A stream batch: the group is indexed; the record that is not a group fails by
+    // its sequence number (partial batch response), the rest of the batch stands.
+    (
+        "search-indexer-stream.json",
+        "SearchIndexerFunction",
+        r#"{"batchItemFailures":[{"itemIdentifier":"4421584500000000017450439092"}]}"#,
+    ),
+    (
+        "sweeper-scheduled.json",
+        "SweeperFunction",
+        r#"{"filesDeleted":0,"filesSeen":0,"groupsRelisted":0,"keysChecked":0,"keysSwept":0}"#,
+    ),
     // The WebSocket API: $connect echoes the STOMP subprotocol; a bad token at
     // CONNECT is an ERROR frame (pushed) and a close; $disconnect cleans up.
     (

@@ -48,14 +48,67 @@ pub(crate) async fn list(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     if statuses.is_empty() {
         return Ok(Reply::ok(json!({ "items": [], "nextCursor": null })));
     }
+    let urls = Urls(&*ctx.blobs);
+    if let (Some(search), Some(_)) = (&ctx.search, moim_domain::search::normalize_keyword(&keyword)) {
+        let (groups, next) = searched(ctx, &**search, &keyword, &statuses, cursor, size, now).await?;
+        let items: Vec<Value> = groups.iter().map(|g| views::list_item(g, now, &urls, None)).collect();
+        return Ok(Reply::ok(json!({ "items": items, "nextCursor": next })));
+    }
     let (groups, next) =
-        repo::scan_listing(&*ctx.table, moim_store::Query::gsi1(repo::LISTING), cursor, size, LIST_SCAN_BUDGET, |g| {
+        repo::scan_listing(&*ctx.table, &repo::listing_partitions(&statuses), cursor, size, LIST_SCAN_BUDGET, |g| {
             statuses.contains(&g.effective_status(now)) && moim_domain::group::matches_keyword(g, &keyword)
         })
         .await?;
-    let urls = Urls(&*ctx.blobs);
     let items: Vec<Value> = groups.iter().map(|g| views::list_item(g, now, &urls, None)).collect();
     Ok(Reply::ok(json!({ "items": items, "nextCursor": next })))
+}
+
+/// Rounds of "search, read the groups" for one page: a round comes back short
+/// only when the index was behind the table (a match that no longer matches).
+const SEARCH_ROUNDS: usize = 3;
+
+/// A keyword page from the search engine: the matching ids, newest first, then
+/// the groups themselves read concurrently (the table is the truth: a match the
+/// index has not caught up with is re-checked and dropped). Same page rules
+/// as the listing: short only when last, one match of lookahead.
+async fn searched(
+    ctx: &AppContext,
+    search: &dyn moim_store::search::Search,
+    keyword: &str,
+    statuses: &[GroupStatus],
+    cursor: Option<i64>,
+    size: usize,
+    now: chrono::DateTime<Utc>,
+) -> ApiResult<(Vec<moim_domain::group::Group>, Option<i64>)> {
+    let mut out = Vec::new();
+    let mut before = cursor;
+    for _ in 0..SEARCH_ROUNDS {
+        let query = moim_store::search::SearchQuery {
+            keyword: keyword.to_string(),
+            statuses: statuses.to_vec(),
+            now: now.timestamp(),
+            before,
+            limit: size + 1 - out.len(),
+        };
+        let page = search.search(&query).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        let reads = page.ids.iter().map(|id| repo::get_group(&*ctx.table, *id));
+        for group in futures::future::try_join_all(reads).await?.into_iter().flatten() {
+            if statuses.contains(&group.effective_status(now)) && moim_domain::group::matches_keyword(&group, keyword) {
+                out.push(group);
+            }
+        }
+        if out.len() > size {
+            out.truncate(size);
+            let next = out.last().map(|g| g.id);
+            return Ok((out, next));
+        }
+        match page.ids.last() {
+            Some(last) if page.more => before = Some(*last),
+            _ => return Ok((out, None)),
+        }
+    }
+    // The index kept disagreeing with the table: a short page that resumes where it stopped.
+    Ok((out, before))
 }
 
 pub(crate) async fn my_groups(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
@@ -76,7 +129,7 @@ pub(crate) async fn my_groups(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     if kind == "myPost" {
         let (groups, next) = repo::scan_listing(
             &*ctx.table,
-            moim_store::Query::gsi2(repo::hosted_gsi(caller.id())),
+            &[moim_store::Query::gsi2(repo::hosted_gsi(caller.id()))],
             cursor,
             size,
             LIST_SCAN_BUDGET,

@@ -29,6 +29,8 @@ pub struct Report {
     pub keys_checked: usize,
     pub keys_swept: usize,
     pub files_deleted: usize,
+    /// Groups moved to the listing partition they belong in (ended ones to the archive).
+    pub groups_relisted: usize,
 }
 
 /// One sweep over the blob store.
@@ -72,8 +74,53 @@ pub async fn sweep_at_most(ctx: &AppContext, keys_per_run: usize) -> Result<Repo
         }
         report.keys_swept += 1;
     }
+    report.groups_relisted = relist(ctx).await?;
     tracing::info!(?report, "sweep done");
     Ok(report)
+}
+
+/// Moves groups whose time has passed out of the active listing shards (and
+/// any group still in the unsharded partition of earlier versions) to the
+/// partition they belong in. Costs one read per active group per run; the
+/// archive is never read. Each move is conditioned on the version read, so a
+/// concurrent write (which sets the partition itself) wins.
+pub async fn relist(ctx: &AppContext) -> Result<usize, StoreError> {
+    use moim_domain::group::{Group, GroupStatus};
+    use moim_store::{groups, users::from_item, Query, Update};
+    let now = chrono::Utc::now();
+    let active = [GroupStatus::Recruiting, GroupStatus::Full, GroupStatus::Closed];
+    let mut partitions: Vec<(Query, String)> = groups::listing_partitions(&active)
+        .into_iter()
+        .enumerate()
+        .map(|(n, q)| (q, format!("{}#{n}", groups::ACTIVE_LISTING)))
+        .collect();
+    partitions.push((Query::gsi1(groups::LEGACY_LISTING), groups::LEGACY_LISTING.to_string()));
+    let mut moved = 0;
+    for (partition, pk) in partitions {
+        let mut cursor = None;
+        loop {
+            let page = ctx.table.query(partition.clone().limit(100).cursor(cursor)).await?;
+            for item in page.items {
+                let g: Group = from_item(item)?;
+                let target = groups::listing_pk(&g, now);
+                if target == pk {
+                    continue;
+                }
+                let op = WriteOp::update(groups::meta_key(g.id), Update::new().set(moim_store::table::GSI1PK, target))
+                    .when(Cond::equals("version", g.version));
+                match ctx.table.transact(vec![op]).await {
+                    Ok(()) => moved += 1,
+                    Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            match page.cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+    }
+    Ok(moved)
 }
 
 /// The Lambda entry (any scheduled event): the report as JSON.

@@ -8,6 +8,7 @@ pub mod group;
 pub mod group_input;
 pub mod image;
 pub mod notification;
+pub mod search;
 pub mod time;
 pub mod user;
 

@@ -3,7 +3,7 @@
 //! state; every change is one transaction conditioned on the META `version`.
 
 use chrono::{DateTime, Utc};
-use moim_domain::group::{Group, GroupState, Membership, Profile};
+use moim_domain::group::{Group, GroupState, GroupStatus, Membership, Profile};
 use serde_json::{json, Value};
 
 use crate::table::*;
@@ -12,8 +12,41 @@ use crate::{keys, uploads};
 
 pub const META: &str = "META";
 pub const MEMBER_PREFIX: &str = "MEMBER#";
-/// GSI1 partition of every group, newest id first (see docs/DATA_MODEL.md on sharding it).
-pub const LISTING: &str = "GROUPS";
+/// The listing (GSI1) is sharded: a group lives in one of `LISTING_SHARDS`
+/// partitions (`GROUPS#<id mod N>`) while it is active and moves to
+/// `ARCHIVED#<id mod N>` when it ends or is cancelled, so no partition takes
+/// every write and the active list never wades through history. Readers merge
+/// the shards' newest-first pages (see [`scan_listing`]).
+pub const LISTING_SHARDS: i64 = 8;
+/// The partition family of groups that can still be joined or shown as active.
+pub const ACTIVE_LISTING: &str = "GROUPS";
+/// The partition family of CANCELLED and FINISHED groups.
+pub const ARCHIVED_LISTING: &str = "ARCHIVED";
+/// The unsharded listing partition of earlier versions (moved by the sweeper).
+pub const LEGACY_LISTING: &str = "GROUPS";
+
+/// The listing partition a group belongs in at `now`.
+pub fn listing_pk(g: &Group, now: DateTime<Utc>) -> String {
+    let family = if g.effective_status(now).is_final() { ARCHIVED_LISTING } else { ACTIVE_LISTING };
+    format!("{family}#{}", g.id.rem_euclid(LISTING_SHARDS))
+}
+
+/// The listing partitions that can hold groups of these (effective) statuses.
+/// A group whose time passed is FINISHED before the sweeper moves it, so
+/// FINISHED is looked for in both families; CANCELLED is written archived.
+pub fn listing_partitions(statuses: &[GroupStatus]) -> Vec<Query> {
+    use GroupStatus::*;
+    let active = statuses.iter().any(|s| matches!(s, Recruiting | Full | Closed | Finished));
+    let archived = statuses.iter().any(|s| matches!(s, Cancelled | Finished));
+    let mut families = Vec::new();
+    if active {
+        families.push(ACTIVE_LISTING);
+    }
+    if archived {
+        families.push(ARCHIVED_LISTING);
+    }
+    families.into_iter().flat_map(|f| (0..LISTING_SHARDS).map(move |n| Query::gsi1(format!("{f}#{n}")))).collect()
+}
 
 pub fn group_pk(id: i64) -> String {
     format!("GROUP#{id}")
@@ -41,7 +74,7 @@ pub fn room_key(room_id: i64) -> Key {
 
 pub fn meta_item(g: &Group) -> Item {
     let mut item = to_item(&meta_key(g.id), g);
-    item.insert(GSI1PK.into(), LISTING.into());
+    item.insert(GSI1PK.into(), listing_pk(g, Utc::now()).into());
     item.insert(GSI1SK.into(), keys::pad(g.id).into());
     item.insert(GSI2PK.into(), hosted_gsi(g.host.user_id).into());
     item.insert(GSI2SK.into(), keys::pad(g.id).into());
@@ -182,47 +215,88 @@ pub fn delete(state: &GroupState, notifications: Vec<Item>) -> (Vec<WriteOp>, Ve
     (first, rest)
 }
 
-/// Pages through groups newest first (ids below `before`), keeping those `keep`
-/// accepts, until `size` are found, the listing ends, or `budget` items were read.
-/// Returns the page and the id to continue from (None when the listing ended).
+/// Pages through groups newest first (ids below `before`) across the given
+/// partitions (listing shards, or one GSI2 partition), keeping those `keep`
+/// accepts, until `size` are found, every partition ends, or `budget` items
+/// were read. Returns the page and the id to continue from (None when nothing
+/// follows).
+///
+/// The partitions are merged like sorted runs: each is read in small chunks
+/// (about `size / partitions` first, doubling when one runs dry), and the
+/// newest head among them is taken next, so a plain page reads about `size`
+/// plus two per partition items, whatever the history.
 pub async fn scan_listing(
     t: &dyn Table,
-    partition: Query,
+    partitions: &[Query],
     before: Option<i64>,
     size: usize,
     budget: usize,
     mut keep: impl FnMut(&Group) -> bool,
 ) -> Result<(Vec<Group>, Option<i64>), StoreError> {
-    let mut q = partition.backward();
-    if let Some(b) = before {
-        q = q.sk(SkCond::Between(keys::pad(0), keys::pad(b.saturating_sub(1).max(0))));
+    struct Run {
+        query: Query,
+        buffer: std::collections::VecDeque<Group>,
+        cursor: Option<String>,
+        done: bool,
+        chunk: usize,
     }
+    let first_chunk = (size + 1).div_ceil(partitions.len().max(1)) + 1;
+    let mut runs: Vec<Run> = partitions
+        .iter()
+        .map(|p| {
+            let mut q = p.clone().backward();
+            if let Some(b) = before {
+                q = q.sk(SkCond::Between(keys::pad(0), keys::pad(b.saturating_sub(1).max(0))));
+            }
+            Run { query: q, buffer: Default::default(), cursor: None, done: false, chunk: first_chunk.min(100) }
+        })
+        .collect();
     let mut out = Vec::new();
     let mut read = 0;
-    let mut cursor = None;
     loop {
-        let chunk = (size + 1 - out.len()).clamp(10, 100);
-        let page = t.query(q.clone().limit(chunk).cursor(cursor)).await?;
-        let mut last_id = None;
-        for item in page.items {
-            read += 1;
-            let g: Group = from_item(item)?;
-            last_id = Some(g.id);
-            if keep(&g) {
-                out.push(g);
-                // One match past the page proves more follow.
-                if out.len() > size {
-                    out.truncate(size);
-                    let next = out.last().map(|g| g.id);
-                    return Ok((out, next));
-                }
+        // Every run that is empty but not finished is refilled (concurrently)
+        // before the next pick: its next item may be the newest.
+        let refills = runs.iter_mut().filter(|r| r.buffer.is_empty() && !r.done).map(|r| async move {
+            let page = t.query(r.query.clone().limit(r.chunk).cursor(r.cursor.take())).await?;
+            for item in page.items {
+                r.buffer.push_back(from_item::<Group>(item)?);
+            }
+            r.done = page.cursor.is_none();
+            r.cursor = page.cursor;
+            r.chunk = (r.chunk * 2).min(100);
+            Ok::<(), StoreError>(())
+        });
+        for result in futures::future::join_all(refills).await {
+            result?;
+        }
+        let newest = runs
+            .iter_mut()
+            .filter(|r| !r.buffer.is_empty())
+            .max_by_key(|r| r.buffer.front().map(|g| g.id).unwrap_or(i64::MIN));
+        let Some(run) = newest else {
+            return Ok((out, None));
+        };
+        let Some(g) = run.buffer.pop_front() else {
+            return Ok((out, None));
+        };
+        read += 1;
+        let id = g.id;
+        if keep(&g) {
+            out.push(g);
+            // One match past the page proves more follow.
+            if out.len() > size {
+                out.truncate(size);
+                let next = out.last().map(|g| g.id);
+                return Ok((out, next));
             }
         }
-        match page.cursor {
-            None => return Ok((out, None)),
-            // Budget spent: a short page, resumable after the last item read.
-            Some(_) if read >= budget => return Ok((out, last_id)),
-            Some(c) => cursor = Some(c),
+        let more = runs.iter().any(|r| !r.buffer.is_empty() || !r.done);
+        if !more {
+            return Ok((out, None));
+        }
+        // Budget spent: a short page, resumable after the last item read.
+        if read >= budget {
+            return Ok((out, Some(id)));
         }
     }
 }

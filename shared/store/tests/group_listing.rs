@@ -4,8 +4,8 @@
 
 use chrono::Utc;
 use moim_domain::group::*;
-use moim_store::groups::{self, LISTING};
-use moim_store::{EmbeddedTable, Query, Table, WriteOp};
+use moim_store::groups;
+use moim_store::{EmbeddedTable, Table, WriteOp};
 
 fn group(id: i64, host: i64) -> Group {
     let now = Utc::now();
@@ -44,7 +44,16 @@ async fn all_pages(t: &dyn Table, size: usize, budget: usize, keep: impl Fn(&Gro
     let mut pages = Vec::new();
     let mut before = None;
     loop {
-        let (page, next) = groups::scan_listing(t, Query::gsi1(LISTING), before, size, budget, keep).await.unwrap();
+        let (page, next) = groups::scan_listing(
+            t,
+            &groups::listing_partitions(&[GroupStatus::Recruiting]),
+            before,
+            size,
+            budget,
+            keep,
+        )
+        .await
+        .unwrap();
         pages.push(page.iter().map(|g| g.id).collect());
         match next {
             Some(n) => before = Some(n),

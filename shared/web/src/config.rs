@@ -72,6 +72,21 @@ pub struct Config {
     pub kakao: Option<OAuthProvider>,
     /// `OAUTH_TIMEOUT_MS` (default 5000): per call to a provider.
     pub oauth_timeout_ms: u64,
+    /// `SEARCH_ENGINE`: which engine answers keyword lists.
+    pub search: SearchEngine,
+}
+
+/// The keyword-search engine (`SEARCH_ENGINE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchEngine {
+    /// `none`: keyword lists filter the listing in memory within a read budget
+    /// (the default on AWS: no domain to pay for in small deployments).
+    None,
+    /// `embedded`: SQLite FTS5 in the data dir (moim-local's default).
+    Embedded,
+    /// `opensearch`: an OpenSearch Service domain at `OPENSEARCH_URL`, index
+    /// `OPENSEARCH_INDEX` (default `moim-groups`), signed for `AWS_REGION`.
+    OpenSearch { url: String, index: String, region: String },
 }
 
 /// One OAuth provider's client and endpoints. The endpoints default to the
@@ -189,6 +204,18 @@ impl Config {
             .or_else(|| s3_public_base(&store))
             .or(default_base)
             .unwrap_or_else(|| "http://127.0.0.1:3000".into());
+        let search = match var("SEARCH_ENGINE").as_deref() {
+            None if local => SearchEngine::Embedded,
+            None | Some("none") => SearchEngine::None,
+            Some("embedded") => SearchEngine::Embedded,
+            Some("opensearch") => SearchEngine::OpenSearch {
+                url: var("OPENSEARCH_URL")
+                    .ok_or_else(|| ConfigError("SEARCH_ENGINE=opensearch needs OPENSEARCH_URL".into()))?,
+                index: var("OPENSEARCH_INDEX").unwrap_or_else(|| "moim-groups".into()),
+                region: var("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
+            },
+            Some(other) => return Err(ConfigError(format!("SEARCH_ENGINE={other}: use none, embedded or opensearch"))),
+        };
         let frontend_url =
             var("FRONTEND_URL").unwrap_or_else(|| "http://localhost:3000".into()).trim_end_matches('/').to_string();
         Ok(Config {
@@ -199,6 +226,7 @@ impl Config {
             google: oauth_provider("GOOGLE", GOOGLE_ENDPOINTS),
             kakao: oauth_provider("KAKAO", KAKAO_ENDPOINTS),
             oauth_timeout_ms: var("OAUTH_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(5000),
+            search,
             store,
             public_base_url,
             table_name: var("TABLE_NAME").unwrap_or_else(|| "moim".into()),

@@ -8,7 +8,8 @@ use moim_store::push::{ApiGatewayPush, NoPush, Push};
 use moim_store::{DynamoTable, EmbeddedTable, Table};
 
 use crate::auth::Tokens;
-use crate::config::{Config, ConfigError, StoreKind};
+use crate::config::{Config, ConfigError, SearchEngine, StoreKind};
+use moim_store::search::{EmbeddedSearch, Search};
 
 #[derive(Clone)]
 pub struct AppContext {
@@ -18,6 +19,8 @@ pub struct AppContext {
     pub tokens: Arc<Tokens>,
     /// Live frames to WebSocket connections (API.md §9).
     pub push: Arc<dyn Push>,
+    /// Keyword search (`SEARCH_ENGINE`); None = the listing's bounded in-memory filter.
+    pub search: Option<Arc<dyn Search>>,
     /// Outgoing mail: the outbox in the data dir under moim-local; SES when
     /// `MAIL_FROM` is set elsewhere; else none.
     pub mailer: Arc<dyn Mailer>,
@@ -59,7 +62,8 @@ impl AppContext {
             (_, true) => Arc::new(OutboxMailer::new(config.data_dir.join("outbox"))),
             (None, false) => Arc::new(NoMail),
         };
-        Ok(AppContext { mailer, ..Self::with_ports(config, table, blobs).with_push(push) })
+        let search = search_engine(&config).await?;
+        Ok(AppContext { mailer, search, ..Self::with_ports(config, table, blobs).with_push(push) })
     }
 
     /// The same context pushing through another engine.
@@ -75,6 +79,32 @@ impl AppContext {
     pub fn with_ports(config: Config, table: Arc<dyn Table>, blobs: Arc<dyn Blobs>) -> AppContext {
         let tokens = Tokens::new(&config.jwt_secret, &config.jwt_issuer);
         let mailer = Arc::new(OutboxMailer::new(config.data_dir.join("outbox")));
-        AppContext { table, blobs, tokens: Arc::new(tokens), config: Arc::new(config), push: Arc::new(NoPush), mailer }
+        AppContext {
+            table,
+            blobs,
+            tokens: Arc::new(tokens),
+            config: Arc::new(config),
+            push: Arc::new(NoPush),
+            mailer,
+            search: None,
+        }
     }
+
+    /// The same context answering keyword lists with another search engine.
+    pub fn with_search(self, search: Option<Arc<dyn Search>>) -> AppContext {
+        AppContext { search, ..self }
+    }
+}
+
+/// The search engine the configuration names (nothing is called over the network).
+pub async fn search_engine(config: &Config) -> Result<Option<Arc<dyn Search>>, ConfigError> {
+    Ok(match &config.search {
+        SearchEngine::None => None,
+        SearchEngine::Embedded => Some(Arc::new(
+            EmbeddedSearch::open(config.data_dir.join("search.sqlite3")).map_err(|e| ConfigError(e.to_string()))?,
+        )),
+        SearchEngine::OpenSearch { url, index, region } => {
+            Some(Arc::new(moim_store::search::OpenSearch::new(url, index, region).await))
+        }
+    })
 }
