@@ -97,13 +97,16 @@ pub async fn backfill(
         let mut cursor = None;
         loop {
             let page = table.query(partition.clone().limit(100).cursor(cursor)).await.map_err(|e| e.to_string())?;
-            for item in page.items {
-                let group: Group = from_item(item).map_err(|e| e.to_string())?;
-                search.upsert(&SearchDoc::of(&group)).await.map_err(|e| e.to_string())?;
-                count += 1;
-                if count % 1000 == 0 {
-                    progress(count);
-                }
+            let docs = page
+                .items
+                .into_iter()
+                .map(|item| from_item::<Group>(item).map(|g| SearchDoc::of(&g)).map_err(|e| e.to_string()))
+                .collect::<Result<Vec<_>, _>>()?;
+            search.upsert_all(&docs).await.map_err(|e| e.to_string())?;
+            let before = count;
+            count += docs.len();
+            if count / 1000 > before / 1000 {
+                progress(count);
             }
             match page.cursor {
                 Some(c) => cursor = Some(c),

@@ -98,19 +98,29 @@ fn stored_version(tx: &rusqlite::Transaction, id: i64) -> Result<Option<i64>, ru
 #[async_trait]
 impl Search for EmbeddedSearch {
     async fn upsert(&self, doc: &SearchDoc) -> Result<(), SearchError> {
-        let doc = doc.clone();
+        self.upsert_all(std::slice::from_ref(doc)).await
+    }
+
+    /// One SQLite transaction (one disk sync) for the whole batch.
+    async fn upsert_all(&self, docs: &[SearchDoc]) -> Result<(), SearchError> {
+        let docs = docs.to_vec();
         self.write(move |conn| {
             let tx = conn.transaction()?;
-            if stored_version(&tx, doc.id)?.is_some_and(|v| v >= doc.version) {
-                return Ok(());
+            for doc in &docs {
+                if stored_version(&tx, doc.id)?.is_some_and(|v| v >= doc.version) {
+                    continue;
+                }
+                tx.execute(
+                    "INSERT INTO docs (id, version, status, ends_at, deleted) VALUES (?1, ?2, ?3, ?4, 0)
+                     ON CONFLICT(id) DO UPDATE SET version = ?2, status = ?3, ends_at = ?4, deleted = 0",
+                    params![doc.id, doc.version, doc.status.name(), doc.ends_at],
+                )?;
+                tx.execute("DELETE FROM docs_text WHERE rowid = ?1", [doc.id])?;
+                tx.execute(
+                    "INSERT INTO docs_text (rowid, text) VALUES (?1, ?2)",
+                    params![doc.id, tripled(&doc.text())],
+                )?;
             }
-            tx.execute(
-                "INSERT INTO docs (id, version, status, ends_at, deleted) VALUES (?1, ?2, ?3, ?4, 0)
-                 ON CONFLICT(id) DO UPDATE SET version = ?2, status = ?3, ends_at = ?4, deleted = 0",
-                params![doc.id, doc.version, doc.status.name(), doc.ends_at],
-            )?;
-            tx.execute("DELETE FROM docs_text WHERE rowid = ?1", [doc.id])?;
-            tx.execute("INSERT INTO docs_text (rowid, text) VALUES (?1, ?2)", params![doc.id, tripled(&doc.text())])?;
             tx.commit()
         })
         .await

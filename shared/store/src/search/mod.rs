@@ -47,6 +47,13 @@ pub trait Search: Send + Sync {
     /// Indexes a group's document unless the engine holds an equal or higher
     /// version of it (redelivery and reordering are no-ops).
     async fn upsert(&self, doc: &SearchDoc) -> Result<(), SearchError>;
+    /// Several upserts, in order (a back-fill's page); engines may batch them.
+    async fn upsert_all(&self, docs: &[SearchDoc]) -> Result<(), SearchError> {
+        for doc in docs {
+            self.upsert(doc).await?;
+        }
+        Ok(())
+    }
     /// Removes a group; `version` is kept as a tombstone so an older upsert
     /// arriving later does not bring it back.
     async fn delete(&self, id: i64, version: i64) -> Result<(), SearchError>;
