@@ -2,6 +2,7 @@
 //! template.yaml behind one HTTP server on the embedded store; `invoke` runs one
 //! function on one event file, as `sam local invoke` does, without Docker.
 
+pub mod docs;
 pub mod event;
 pub mod invoke;
 pub mod registry;

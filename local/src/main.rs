@@ -148,6 +148,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 "routes: {} from template.yaml; Ctrl-C stops",
                 functions.iter().map(|f| f.routes.len()).sum::<usize>()
             );
+            println!("docs: {url}/docs (OpenAPI at {url}/openapi.json)");
             if let Some(path) = gateway.ws_path() {
                 let ws_url = url.replacen("http", "ws", 1);
                 println!("websocket: STOMP at {ws_url}{path}, SockJS at {url}{}", moim_local::ws::SOCKJS_PREFIX);

@@ -98,6 +98,12 @@ impl Gateway {
         if path == "/dev/outbox" && parts.method == Method::GET {
             return outbox(&self.ctx).await;
         }
+        // The API documentation: /openapi.json and the browser at /docs.
+        if parts.method == Method::GET {
+            if let Some(response) = crate::docs::serve(&path) {
+                return response;
+            }
+        }
         // The management API of the WebSocket API (the functions' SDK posts here).
         if let Some(id) = path.strip_prefix("/@connections/").or_else(|| path.strip_prefix("/%40connections/")) {
             let Ok(body) = to_bytes(body, 256 * 1024).await else {

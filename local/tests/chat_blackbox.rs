@@ -255,6 +255,9 @@ async fn history_pages_have_no_gaps_or_repeats() {
         }
         assert_eq!(seen.len(), 25);
         assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first, no repeats: {seen:?}");
+        let r = host.get(&format!("/api/v1/chat/rooms/{room}/messages")).await;
+        assert_eq!(r.data()["messages"].as_array().unwrap().len(), 25, "the default page is 50 (API.md §1.7)");
+        assert_eq!(r.data()["nextCursor"], serde_json::Value::Null);
         let r = host.get(&format!("/api/v1/chat/rooms/{room}/messages?size=0")).await;
         assert_eq!(r.data()["messages"].as_array().unwrap().len(), 1, "size is clamped to 1..=100");
         host.get(&format!("/api/v1/chat/rooms/{room}/messages?cursor=abc")).await.expect(400, "INVALID_INPUT_VALUE");

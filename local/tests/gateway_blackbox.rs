@@ -333,3 +333,23 @@ async fn the_outbox_lists_local_mail_newest_first() {
     }
     assert_eq!(c.post("/dev/outbox", None).await.status, 404, "read-only");
 }
+
+#[tokio::test]
+async fn the_api_documentation_is_served_without_a_cdn() {
+    let srv = Server::start(BIN, Engine::Embedded);
+    let c = srv.client();
+    let spec = c.get("/openapi.json").await;
+    assert_eq!(spec.status, 200);
+    assert!(spec.body["openapi"].as_str().unwrap().starts_with("3.1"), "{}", spec.text);
+    assert!(spec.body["paths"]["/api/v2/groups"]["get"].is_object());
+    let page = c.get("/docs").await;
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(page.text.contains("/docs/swagger-ui-bundle.js") && !page.text.contains("https://"));
+    for (asset, kind) in [("/docs/swagger-ui-bundle.js", "text/javascript"), ("/docs/swagger-ui.css", "text/css")] {
+        let r = c.get(asset).await;
+        assert_eq!(r.status, 200, "{asset}");
+        assert!(r.header("content-type").unwrap().starts_with(kind));
+        assert!(r.text.len() > 100_000, "{asset}: the whole asset");
+    }
+}

@@ -11,7 +11,7 @@ use crate::group::{GroupState, MemberStatus, Membership, Profile};
 
 /// Longest message content, in characters, after trimming.
 pub const MESSAGE_MAX_CHARS: usize = 1000;
-pub const HISTORY_PAGE_DEFAULT: usize = 20;
+pub const HISTORY_PAGE_DEFAULT: usize = 50;
 pub const HISTORY_PAGE_MAX: usize = 100;
 /// Unread messages counted per room; past it the count shows this many
 /// (a room list costs one bounded query per room however much is unread).
