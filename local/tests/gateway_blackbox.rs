@@ -244,7 +244,9 @@ async fn unknown_routes_and_methods_answer_in_the_error_body() {
     c.get("/api/v1/nothing/here").await.expect(404, "ENTITY_NOT_FOUND");
     c.get("/").await.expect(404, "ENTITY_NOT_FOUND");
     c.get("/api/v1/groups").await.expect(404, "ENTITY_NOT_FOUND");
-    c.put("/api/v2/groups/1").await.expect(405, "METHOD_NOT_ALLOWED");
+    let r = c.put("/api/v2/groups/1").await;
+    r.expect(405, "METHOD_NOT_ALLOWED");
+    assert_eq!(r.header("allow"), Some("DELETE, GET, PATCH"), "a 405 names the methods served there");
     c.get("/api/v1/auth/login").await.expect(405, "METHOD_NOT_ALLOWED");
     c.delete("/api/v1/users/me").await.expect(405, "METHOD_NOT_ALLOWED");
     c.get("/api/v1/users/abc").await.expect(400, "INVALID_INPUT_VALUE");

@@ -100,6 +100,13 @@ pub async fn dispatch(ctx: &AppContext, routes: &[Route], req: lambda_http::Requ
             _ => ErrorCode::ENTITY_NOT_FOUND.into(),
         }),
     };
+    // A 405 names the methods that path does serve.
+    let error_headers: Vec<(String, String)> = match &result {
+        Err(e) if e.code() == ErrorCode::METHOD_NOT_ALLOWED => {
+            vec![("allow".into(), crate::routes::allowed_methods(CATALOG.iter().copied(), &path).join(", "))]
+        }
+        _ => vec![],
+    };
 
     let (status, response) = match result {
         Ok(reply) => (reply.status, json_response(reply.status, reply.body(), &reply.cookies, &reply.headers, &rid)),
@@ -108,7 +115,7 @@ pub async fn dispatch(ctx: &AppContext, routes: &[Route], req: lambda_http::Requ
             if status >= 500 {
                 tracing::error!(request_id = %rid, route = %key, error = %err, "request failed");
             }
-            (status, json_response(status, Some(err.body(&path)), &[], &[], &rid))
+            (status, json_response(status, Some(err.body(&path)), &[], &error_headers, &rid))
         }
     };
     tracing::info!(

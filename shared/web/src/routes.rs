@@ -120,6 +120,20 @@ pub fn resolve<'a>(keys: impl IntoIterator<Item = &'a str>, method: &str, path: 
     best.ok_or(path_known)
 }
 
+/// The methods the routes among `keys` serve at `path`, sorted: the `Allow`
+/// header of a 405 (RFC 9110 §15.5.6).
+pub fn allowed_methods<'a>(keys: impl IntoIterator<Item = &'a str>, path: &str) -> Vec<&'a str> {
+    let mut methods: Vec<&str> = keys
+        .into_iter()
+        .map(split_key)
+        .filter(|(_, pattern)| match_path(pattern, path).is_some())
+        .map(|(m, _)| m)
+        .collect();
+    methods.sort_unstable();
+    methods.dedup();
+    methods
+}
+
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
