@@ -674,14 +674,7 @@ async fn main() {
     let total = began.elapsed();
 
     // ---- report.
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
-        })
-        .unwrap_or_else(|| "unknown".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let (cpu, cores) = moim_blackbox::fixtures::machine();
     let tput = |b: &Blast, stored: usize| {
         let s = b.wall.as_secs_f64();
         format!(

@@ -24,6 +24,7 @@
 //!
 //! Writes bench/results/search.md and bench/results/search-latency.svg.
 
+use moim_blackbox::fixtures::urlencode;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -95,24 +96,14 @@ fn seeded_group(pos: usize, n: usize, now: DateTime<Utc>) -> Group {
         _ => now + chrono::Duration::days(1 + (pos % 30) as i64),
     };
     Group {
-        id,
-        chat_room_id: 10_000_000 + id,
         title,
         location: location.into(),
-        location_detail: None,
         start_time,
-        end_time: None,
-        tags: vec![],
         description,
-        max_participants: 8,
-        join_policy: JoinPolicy::Free,
         status: if kind == Kind::Cancelled { GroupStatus::Cancelled } else { GroupStatus::Recruiting },
-        host: Profile { user_id: 1, nick_name: "host".into(), profile_image: None, profile_message: None },
-        participant_count: 1,
-        images: vec![],
         created_at,
         updated_at: created_at,
-        version: 1,
+        ..moim_blackbox::fixtures::group(id)
     }
 }
 
@@ -130,10 +121,6 @@ fn expected_first_page(n: usize, keyword: Option<&str>, k: usize, now: DateTime<
         .take(k)
         .map(|p| BASE_ID + p as i64)
         .collect()
-}
-
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 fn ids(r: &Resp) -> Vec<i64> {
@@ -615,14 +602,7 @@ async fn main() {
     let total = began.elapsed();
 
     // ---- report.
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
-        })
-        .unwrap_or_else(|| "unknown".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let (cpu, cores) = moim_blackbox::fixtures::machine();
     let (first, last) = (&runs[0], &runs[runs.len() - 1]);
     let ns = runs.iter().map(|r| fmt_n(r.n)).collect::<Vec<_>>();
 

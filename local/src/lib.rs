@@ -23,9 +23,6 @@ use moim_web::AppContext;
 /// The template compiled into this binary (the workspace's template.yaml).
 pub const TEMPLATE: &str = moim_store::schema::TEMPLATE_YAML;
 
-/// The embedded search index in the data dir (as `moim_web::context::search_engine` opens it).
-const SEARCH_FILE: &str = "search.sqlite3";
-
 /// The server's default group images, seeded into the blob store at start.
 const DEFAULT_IMAGES: [(&str, &[u8]); 2] = [
     (moim_groups::DEFAULT_CARD_KEY, include_bytes!("../../assets/defaults/group_440x240.webp")),
@@ -47,7 +44,7 @@ async fn seed_default_images(blobs: &dyn moim_store::Blobs) -> Result<(), String
 pub async fn context(data_dir: PathBuf, base_url: String) -> Result<(Arc<AppContext>, Option<FsBlobs>), String> {
     let config = Config::local(LocalDefaults { data_dir: data_dir.clone(), base_url }).map_err(|e| e.to_string())?;
     // A search index that does not exist yet is filled from the table at start.
-    let fresh_index = !data_dir.join(SEARCH_FILE).exists();
+    let fresh_index = !data_dir.join(moim_web::context::SEARCH_FILE).exists();
     match config.store {
         StoreKind::Embedded => {
             let table = EmbeddedTable::open(data_dir.join("moim.sqlite3")).map_err(|e| e.to_string())?;

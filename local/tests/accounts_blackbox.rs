@@ -21,11 +21,9 @@ async fn mails_to(c: &Client, to: &str) -> Vec<Value> {
     outbox(c).await.into_iter().filter(|m| m["to"] == to).collect()
 }
 
-/// The value after `name=` in a mail's text link (base64url characters).
+/// The value after `name=` in a mail's text link.
 fn param_in(mail: &Value, name: &str) -> String {
-    let text = mail["text"].as_str().unwrap();
-    let start = text.find(&format!("{name}=")).unwrap_or_else(|| panic!("no {name}= in {text}")) + name.len() + 1;
-    text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+    moim_blackbox::fixtures::link_param(mail["text"].as_str().unwrap(), name)
 }
 
 async fn signup(c: &Client, email: &str, nick: &str, password: &str) -> i64 {

@@ -8,17 +8,13 @@ mod common;
 
 use common::rig_on;
 use moim_blackbox::engines;
+use moim_blackbox::fixtures::link_param as param_in;
 use moim_store::accounts::secret_hash;
 use moim_store::mail::OutboxMailer;
 use moim_store::{Key, Update, WriteOp};
 
 const SIGNUP: &str = r#"{"email":"old@example.com","password":"password1!","nickName":"Oldie"}"#;
 const LOGIN: &str = r#"{"email":"old@example.com","password":"password1!"}"#;
-
-fn param_in(text: &str, name: &str) -> String {
-    let start = text.find(&format!("{name}=")).unwrap() + name.len() + 1;
-    text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
-}
 
 async fn newest_mail(rig: &common::Rig) -> (usize, String) {
     let mails = OutboxMailer::new(rig.ctx.config.data_dir.join("outbox")).list().await.unwrap();

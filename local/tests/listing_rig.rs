@@ -8,33 +8,15 @@ mod common;
 use chrono::Utc;
 use common::rig_on;
 use moim_blackbox::engines;
+use moim_blackbox::fixtures;
 use moim_domain::group::*;
 use moim_store::groups::{self, listing_partitions};
 use moim_store::table::GSI1PK;
 use moim_store::{Query, WriteOp};
 
-fn group(id: i64, ends_in_days: i64) -> Group {
-    let now = Utc::now();
-    Group {
-        id,
-        chat_room_id: 5000 + id,
-        title: format!("g{id}"),
-        location: "l".into(),
-        location_detail: None,
-        start_time: now + chrono::Duration::days(ends_in_days),
-        end_time: None,
-        tags: vec![],
-        description: "d".into(),
-        max_participants: 4,
-        join_policy: JoinPolicy::Free,
-        status: GroupStatus::Recruiting,
-        host: Profile { user_id: 1, nick_name: "h".into(), profile_image: None, profile_message: None },
-        participant_count: 1,
-        images: vec![],
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    }
+/// A group starting `days` from now (negative: ended).
+fn group(id: i64, days: i64) -> Group {
+    Group { start_time: Utc::now() + chrono::Duration::days(days), ..fixtures::group(id) }
 }
 
 async fn listed(t: &dyn moim_store::Table, partitions: &[Query]) -> Vec<i64> {

@@ -4,6 +4,7 @@
 //! deletes on both engines; a new index is filled from the table at start.
 
 use chrono::Utc;
+use moim_blackbox::fixtures::{self, urlencode};
 use moim_blackbox::{engines, Engine, Server};
 use moim_domain::group::*;
 use moim_store::{EmbeddedTable, Table, WriteOp};
@@ -12,27 +13,7 @@ use serde_json::json;
 const BIN: &str = env!("CARGO_BIN_EXE_moim-local");
 
 fn group(id: i64, title: &str, description: &str) -> Group {
-    let now = Utc::now();
-    Group {
-        id,
-        chat_room_id: 10_000_000 + id,
-        title: title.into(),
-        location: "서울 마포구".into(),
-        location_detail: None,
-        start_time: now + chrono::Duration::days(3),
-        end_time: None,
-        tags: vec![],
-        description: description.into(),
-        max_participants: 8,
-        join_policy: JoinPolicy::Free,
-        status: GroupStatus::Recruiting,
-        host: Profile { user_id: 1, nick_name: "host".into(), profile_image: None, profile_message: None },
-        participant_count: 1,
-        images: vec![],
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    }
+    Group { title: title.into(), description: description.into(), ..fixtures::group(id) }
 }
 
 fn ids(r: &moim_blackbox::Resp) -> Vec<i64> {
@@ -83,10 +64,6 @@ async fn a_word_in_one_old_groups_description_is_on_the_first_page() {
     // The plain list is unchanged: the newest 20 of the merged shards.
     let r = c.get("/api/v2/groups").await;
     assert_eq!(ids(&r), (0..20).map(|k| 1_003_000 - k).collect::<Vec<_>>());
-}
-
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 #[tokio::test]

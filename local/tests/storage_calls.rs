@@ -295,10 +295,7 @@ async fn account_mail_endpoints_stay_within_their_storage_budget() {
     let (s, _, _, calls) = r.call(auth, "POST /api/v1/auth/signup", "/api/v1/auth/signup", "", &[], signup).await;
     assert_eq!((s, calls), (201, (2, 0, 1)), "signup: the code rides in the account's transaction");
     let outbox = moim_store::mail::OutboxMailer::new(r.ctx.config.data_dir.join("outbox"));
-    let param = |text: &str, name: &str| -> String {
-        let start = text.find(&format!("{name}=")).unwrap() + name.len() + 1;
-        text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
-    };
+    let param = moim_blackbox::fixtures::link_param;
     let login = r#"{"email":"m@b.com","password":"password1!"}"#;
     let (_, body, _, _) = r.call(auth, "POST /api/v1/auth/login", "/api/v1/auth/login", "", &[], login).await;
     let bearer = format!("Bearer {}", body["data"]["accessToken"].as_str().unwrap());

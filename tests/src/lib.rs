@@ -345,6 +345,7 @@ impl Client {
 
 pub mod counting;
 pub mod faults;
+pub mod fixtures;
 pub mod oauth;
 pub mod recording;
 pub mod stomp;

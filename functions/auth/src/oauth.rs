@@ -40,20 +40,8 @@ struct GoogleBody {
 
 pub(crate) async fn google(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let body: GoogleBody = req.json()?;
-    let redirect_uri = body.redirect_uri.filter(|r| !r.trim().is_empty());
-    Fields::new()
-        .check(
-            body.authorization_code.as_deref().is_some_and(|c| !c.trim().is_empty()),
-            "authorizationCode",
-            "인증 코드가 필요합니다.",
-        )
-        .finish()?;
-    let google = configured(ctx.config.google.as_ref(), "Google")?;
-    let redirect_uri = redirect_uri.or_else(|| google.redirect_uri.clone()).ok_or_else(missing_redirect)?;
-    let code = body.authorization_code.unwrap_or_default();
-    let profile = exchange(ctx, google, "google", code.trim(), &redirect_uri).await?;
-    let signed = social_sign_in(ctx, profile).await?;
-    Ok(Reply::ok(signed.body).cookie(signed.cookie))
+    let p = (ctx.config.google.as_ref(), "Google", "google");
+    code_login(ctx, p, body.authorization_code, "authorizationCode", body.redirect_uri).await
 }
 
 #[derive(Deserialize)]
@@ -66,17 +54,28 @@ struct KakaoBody {
 /// The app flow: the client got the code itself (and checked its own state).
 pub(crate) async fn kakao_callback(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let body: KakaoBody = req.json()?;
-    Fields::new()
-        .check(body.code.as_deref().is_some_and(|c| !c.trim().is_empty()), "code", "인증 코드가 필요합니다.")
-        .finish()?;
-    let kakao = configured(ctx.config.kakao.as_ref(), "Kakao")?;
-    let redirect_uri = body
-        .redirect_uri
+    code_login(ctx, (ctx.config.kakao.as_ref(), "Kakao", "kakao"), body.code, "code", body.redirect_uri).await
+}
+
+/// A login from an authorization code in a JSON body (Google's, and Kakao's app
+/// flow): the code is required (`code_field` names it in the error), the
+/// redirect URI is the body's or else the configured one.
+async fn code_login(
+    ctx: &AppContext,
+    (config, name, provider): (Option<&OAuthProvider>, &str, &'static str),
+    code: Option<String>,
+    code_field: &str,
+    redirect_uri: Option<String>,
+) -> ApiResult<Reply> {
+    let code = code.filter(|c| !c.trim().is_empty());
+    Fields::new().check(code.is_some(), code_field, "인증 코드가 필요합니다.").finish()?;
+    let p = configured(config, name)?;
+    let redirect_uri = redirect_uri
         .filter(|r| !r.trim().is_empty())
-        .or_else(|| kakao.redirect_uri.clone())
+        .or_else(|| p.redirect_uri.clone())
         .ok_or_else(missing_redirect)?;
-    let code = body.code.unwrap_or_default();
-    let profile = exchange(ctx, kakao, "kakao", code.trim(), &redirect_uri).await?;
+    let code = code.unwrap_or_default();
+    let profile = exchange(ctx, p, provider, code.trim(), &redirect_uri).await?;
     let signed = social_sign_in(ctx, profile).await?;
     Ok(Reply::ok(signed.body).cookie(signed.cookie))
 }

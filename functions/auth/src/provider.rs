@@ -8,12 +8,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use http_body_util::Full;
+use moim_store::http::{exchange, https_client, https_or_loopback, HttpsClient};
 use serde_json::Value;
-
-type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -28,32 +25,13 @@ impl From<String> for ProviderError {
 /// A provider answer larger than this is refused (a user-info document is small).
 const MAX_BODY: usize = 256 * 1024;
 
-fn client() -> Result<&'static HttpClient, ProviderError> {
-    static CLIENT: OnceLock<Result<HttpClient, String>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            let provider = rustls::crypto::aws_lc_rs::default_provider();
-            let https = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_provider_and_native_roots(provider)
-                .map_err(|e| format!("no TLS roots: {e}"))?
-                .https_or_http()
-                .enable_http1()
-                .build();
-            Ok(Client::builder(hyper_util::rt::TokioExecutor::new()).build(https))
-        })
-        .as_ref()
-        .map_err(|e| ProviderError(e.clone()))
+fn client() -> Result<&'static HttpsClient, ProviderError> {
+    static CLIENT: OnceLock<Result<HttpsClient, String>> = OnceLock::new();
+    CLIENT.get_or_init(https_client).as_ref().map_err(|e| ProviderError(e.clone()))
 }
 
-/// Only `https://`, or `http://` to a loopback host.
 fn check_url(url: &str) -> Result<http::Uri, ProviderError> {
-    let uri: http::Uri = url.parse().map_err(|_| ProviderError(format!("bad provider URL {url}")))?;
-    let loopback = matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]" | "::1"));
-    match uri.scheme_str() {
-        Some("https") => Ok(uri),
-        Some("http") if loopback => Ok(uri),
-        _ => Err(ProviderError(format!("provider URL must be https: {url}"))),
-    }
+    https_or_loopback(url, "provider URL").map_err(ProviderError)
 }
 
 /// POSTs a form and reads a JSON object back (2xx only).
@@ -79,25 +57,16 @@ pub async fn get_json(url: &str, bearer: &str, timeout: Duration) -> Result<Valu
 
 async fn call(req: http::Request<Full<Bytes>>, timeout: Duration) -> Result<Value, ProviderError> {
     let target = format!("{}{}", req.uri().host().unwrap_or_default(), req.uri().path());
-    let exchange = async {
-        let resp = client()?.request(req).await.map_err(|e| ProviderError(format!("{target}: {e}")))?;
-        let status = resp.status();
-        let body = http_body_util::Limited::new(resp.into_body(), MAX_BODY)
-            .collect()
-            .await
-            .map_err(|e| ProviderError(format!("{target}: reading the answer: {e}")))?
-            .to_bytes();
-        if !status.is_success() {
-            // The provider's error code (e.g. invalid_grant) helps; the body may echo the code, so no more.
-            let error = serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_string))
-                .unwrap_or_default();
-            return Err(ProviderError(format!("{target}: HTTP {status} {error}")));
-        }
-        serde_json::from_slice::<Value>(&body).map_err(|_| ProviderError(format!("{target}: answer is not JSON")))
-    };
-    tokio::time::timeout(timeout, exchange).await.map_err(|_| ProviderError(format!("{target}: timed out")))?
+    let (status, body) = exchange(client()?, req, &target, MAX_BODY, timeout).await?;
+    if !status.is_success() {
+        // The provider's error code (e.g. invalid_grant) helps; the body may echo the code, so no more.
+        let error = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_default();
+        return Err(ProviderError(format!("{target}: HTTP {status} {error}")));
+    }
+    serde_json::from_slice::<Value>(&body).map_err(|_| ProviderError(format!("{target}: answer is not JSON")))
 }
 
 #[cfg(test)]

@@ -13,27 +13,7 @@ use moim_store::search::{EmbeddedSearch, Search, SearchQuery};
 use serde_json::{json, Map, Value};
 
 fn group(id: i64, version: i64, title: &str) -> Group {
-    let now = Utc::now();
-    Group {
-        id,
-        chat_room_id: 900 + id,
-        title: title.into(),
-        location: "서울".into(),
-        location_detail: None,
-        start_time: now + chrono::Duration::days(2),
-        end_time: None,
-        tags: vec![],
-        description: "d".into(),
-        max_participants: 5,
-        join_policy: JoinPolicy::Free,
-        status: GroupStatus::Recruiting,
-        host: Profile { user_id: 1, nick_name: "h".into(), profile_image: None, profile_message: None },
-        participant_count: 1,
-        images: vec![],
-        created_at: now,
-        updated_at: now,
-        version,
-    }
+    Group { version, title: title.into(), ..moim_blackbox::fixtures::group(id) }
 }
 
 /// A plain value in DynamoDB JSON, as a stream record carries it.

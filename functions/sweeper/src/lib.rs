@@ -89,21 +89,17 @@ pub async fn relist(ctx: &AppContext) -> Result<usize, StoreError> {
     use moim_store::{groups, users::from_item, Query, Update};
     let now = chrono::Utc::now();
     let active = [GroupStatus::Recruiting, GroupStatus::Full, GroupStatus::Closed];
-    let mut partitions: Vec<(Query, String)> = groups::listing_partitions(&active)
-        .into_iter()
-        .enumerate()
-        .map(|(n, q)| (q, format!("{}#{n}", groups::ACTIVE_LISTING)))
-        .collect();
-    partitions.push((Query::gsi1(groups::LEGACY_LISTING), groups::LEGACY_LISTING.to_string()));
+    let mut partitions = groups::listing_partitions(&active);
+    partitions.push(Query::gsi1(groups::LEGACY_LISTING));
     let mut moved = 0;
-    for (partition, pk) in partitions {
+    for partition in partitions {
         let mut cursor = None;
         loop {
             let page = ctx.table.query(partition.clone().limit(100).cursor(cursor)).await?;
             for item in page.items {
                 let g: Group = from_item(item)?;
                 let target = groups::listing_pk(&g, now);
-                if target == pk {
+                if target == partition.pk {
                     continue;
                 }
                 let op = WriteOp::update(groups::meta_key(g.id), Update::new().set(moim_store::table::GSI1PK, target))

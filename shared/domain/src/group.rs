@@ -561,16 +561,12 @@ pub fn status_set(filter: StatusFilter, include: &[GroupStatus], exclude: &[Grou
 }
 
 /// Case-insensitive substring match of a keyword on title, location,
-/// location detail and description.
+/// location detail and description (the search engines' rule, one piece of code).
 pub fn matches_keyword(g: &Group, keyword: &str) -> bool {
-    let k = keyword.trim().to_lowercase();
-    if k.is_empty() {
-        return true;
-    }
-    [Some(&g.title), Some(&g.location), g.location_detail.as_ref(), Some(&g.description)]
-        .into_iter()
-        .flatten()
-        .any(|f| f.to_lowercase().contains(&k))
+    crate::search::fields_match(
+        &[Some(&g.title), Some(&g.location), g.location_detail.as_deref(), Some(&g.description)],
+        keyword,
+    )
 }
 
 #[cfg(test)]

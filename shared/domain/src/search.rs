@@ -3,7 +3,6 @@
 //! time (a group whose time has passed reads as FINISHED without a write, so
 //! engines filter on the effective status at query time).
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::group::{Group, GroupStatus};
@@ -56,7 +55,10 @@ impl SearchDoc {
     }
 
     pub fn matches(&self, keyword: &str) -> bool {
-        normalize_keyword(keyword).is_none_or(|k| self.text().split(FIELD_SEPARATOR).any(|f| f.contains(&k)))
+        fields_match(
+            &[Some(&self.title), Some(&self.location), self.location_detail.as_deref(), Some(&self.description)],
+            keyword,
+        )
     }
 }
 
@@ -75,9 +77,10 @@ pub fn normalize_keyword(keyword: &str) -> Option<String> {
     (!k.is_empty()).then_some(k)
 }
 
-/// Seconds since the epoch, as the engines compare `ends_at`.
-pub fn epoch(t: DateTime<Utc>) -> i64 {
-    t.timestamp()
+/// The matching rule every engine implements and the list re-checks: the
+/// normalised keyword is a substring of one of the fields, lower-cased.
+pub fn fields_match(fields: &[Option<&str>], keyword: &str) -> bool {
+    normalize_keyword(keyword).is_none_or(|k| fields.iter().flatten().any(|f| f.to_lowercase().contains(&k)))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod dynamo;
 pub mod embedded;
 pub mod feed;
 pub mod groups;
+pub mod http;
 pub mod keys;
 pub mod limits;
 pub mod mail;

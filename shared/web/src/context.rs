@@ -96,12 +96,15 @@ impl AppContext {
     }
 }
 
+/// The embedded search index's file in the data dir.
+pub const SEARCH_FILE: &str = "search.sqlite3";
+
 /// The search engine the configuration names (nothing is called over the network).
 pub async fn search_engine(config: &Config) -> Result<Option<Arc<dyn Search>>, ConfigError> {
     Ok(match &config.search {
         SearchEngine::None => None,
         SearchEngine::Embedded => Some(Arc::new(
-            EmbeddedSearch::open(config.data_dir.join("search.sqlite3")).map_err(|e| ConfigError(e.to_string()))?,
+            EmbeddedSearch::open(config.data_dir.join(SEARCH_FILE)).map_err(|e| ConfigError(e.to_string()))?,
         )),
         SearchEngine::OpenSearch { url, index, region } => {
             Some(Arc::new(moim_store::search::OpenSearch::new(url, index, region).await))

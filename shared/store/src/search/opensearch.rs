@@ -16,16 +16,14 @@ use aws_sigv4::http_request::{sign, PayloadChecksumKind, SignableBody, SignableR
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http::{Method, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use http_body_util::Full;
 use moim_domain::group::GroupStatus;
 use moim_domain::search::{normalize_keyword, SearchDoc};
 use serde_json::{json, Value};
 
 use super::{Search, SearchError, SearchPage, SearchQuery};
 
-type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+use crate::http::{exchange, https_client, https_or_loopback, HttpsClient};
 
 /// Every call (send and read the answer) gives up after this.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -40,7 +38,7 @@ pub struct OpenSearch {
     index: String,
     region: String,
     /// Err when the endpoint is not allowed or TLS could not be set up: every call fails with it.
-    client: Result<HttpClient, String>,
+    client: Result<HttpsClient, String>,
     credentials: SharedCredentialsProvider,
     /// The chain does not cache by itself (the SDK clients do that in their runtime).
     cached: Mutex<Option<Credentials>>,
@@ -53,23 +51,7 @@ fn backend(e: impl std::fmt::Display) -> SearchError {
 
 /// Only `https://`, or `http://` to a loopback host (the tests' fake domain).
 fn check_endpoint(endpoint: &str) -> Result<(), String> {
-    let uri: http::Uri = endpoint.parse().map_err(|_| format!("bad OpenSearch endpoint {endpoint}"))?;
-    let loopback = matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]" | "::1"));
-    match uri.scheme_str() {
-        Some("https") => Ok(()),
-        Some("http") if loopback => Ok(()),
-        _ => Err(format!("OpenSearch endpoint must be https: {endpoint}")),
-    }
-}
-
-fn http_client() -> Result<HttpClient, String> {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-        .map_err(|e| format!("no TLS roots: {e}"))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    Ok(Client::builder(hyper_util::rt::TokioExecutor::new()).build(https))
+    https_or_loopback(endpoint, "OpenSearch endpoint").map(|_| ())
 }
 
 /// The index: `text` holds the four fields lower-cased and joined by
@@ -188,7 +170,7 @@ impl OpenSearch {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             index: index.to_owned(),
             region: region.to_owned(),
-            client: check_endpoint(endpoint).and_then(|()| http_client()),
+            client: check_endpoint(endpoint).and_then(|()| https_client()),
             credentials,
             cached: Mutex::new(None),
             timeout: TIMEOUT,
@@ -263,22 +245,13 @@ impl OpenSearch {
             .map_err(backend)?;
         instructions.apply_to_request_http1x(&mut req);
 
-        let exchange = async {
-            let resp = client.request(req).await.map_err(|e| backend(format!("{what}: {e}")))?;
-            let status = resp.status();
-            let bytes = http_body_util::Limited::new(resp.into_body(), MAX_BODY)
-                .collect()
-                .await
-                .map_err(|e| backend(format!("{what}: reading the answer: {e}")))?
-                .to_bytes();
-            let body = match serde_json::from_slice::<Value>(&bytes) {
-                Ok(v) => v,
-                Err(_) if !status.is_success() || bytes.is_empty() => Value::Null,
-                Err(_) => return Err(backend(format!("{what}: answer is not JSON"))),
-            };
-            Ok(Answer { call: what.clone(), status, body })
+        let (status, bytes) = exchange(client, req, &what, MAX_BODY, self.timeout).await.map_err(backend)?;
+        let body = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v) => v,
+            Err(_) if !status.is_success() || bytes.is_empty() => Value::Null,
+            Err(_) => return Err(backend(format!("{what}: answer is not JSON"))),
         };
-        tokio::time::timeout(self.timeout, exchange).await.map_err(|_| backend(format!("{what}: timed out")))?
+        Ok(Answer { call: what, status, body })
     }
 }
 
