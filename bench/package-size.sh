@@ -5,7 +5,9 @@
 # codegen-units=1, strip, panic=abort) and the zip that SAM/Lambda uploads
 # (zip -9 of the single `bootstrap` file).
 #
-# Reproduce (from the repo root):  bench/package-size.sh [binary ...]
+# Reproduce (from the repo root):  bench/package-size.sh [--check] [binary ...]
+# --check (scripts/test, CI): fail when a function other than the two image
+# functions zips to more than PACKAGE_LIMIT_BYTES (default 3,000,000).
 # Rows of functions not rebuilt in this run are kept from the previous report.
 # Needs cargo-lambda + zig (scripts/tools.sh venv: $HOME/.cache/moim-tools/venv/bin).
 # Output: a markdown table on stdout and in bench/results/package-size.md.
@@ -15,12 +17,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '[package-size] %s\n' "$*" >&2; }
 
+CHECK=
+if [ "${1:-}" = "--check" ]; then CHECK=1; shift; fi
+LIMIT=${PACKAGE_LIMIT_BYTES:-3000000}
+# The image functions link the codecs (moim-media); the limit is for the others.
+IMAGE_FUNCTIONS=" images image-processor "
 TOOLS_BIN=${MOIM_TOOLS:-$HOME/.cache/moim-tools}/venv/bin
 [ -d "$TOOLS_BIN" ] && export PATH="$TOOLS_BIN:$PATH"
+if ! command -v cargo-lambda >/dev/null && [ -x "$TOOLS_BIN/pip" ]; then
+  log "installing cargo-lambda (PyPI, brings zig) into $TOOLS_BIN"
+  "$TOOLS_BIN/pip" install -q --disable-pip-version-check cargo-lambda
+fi
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/lambda}
 LAMBDA_DIR="$CARGO_TARGET_DIR/lambda"
 if [ "$#" -gt 0 ]; then FUNCTIONS=("$@"); else
-  FUNCTIONS=(auth users groups notifications notifications-stream chat chat-ws images image-processor sweeper); fi
+  FUNCTIONS=(auth users groups notifications notifications-stream chat chat-ws images image-processor sweeper search-indexer); fi
 BUILD_CMD=(cargo lambda build --release --arm64 --lambda-dir "$LAMBDA_DIR")
 for f in "${FUNCTIONS[@]}"; do BUILD_CMD+=(--bin "$f"); done
 
@@ -38,6 +49,7 @@ log "building: ${BUILD_CMD[*]}  (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 "${BUILD_CMD[@]}"
 
 ZIPS=$(mktemp -d); trap 'rm -rf "$ZIPS"' EXIT
+over=()
 mib() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1048576 }'; }
 table="| function | bootstrap (bytes) | bootstrap (MiB) | zip -9 (bytes) | zip -9 (MiB) |
 |---|---:|---:|---:|---:|"
@@ -57,6 +69,9 @@ PY
   fi
   bs=$(stat -c %s "$bin"); zs=$(stat -c %s "$z")
   table+=$'\n'"| $f | $bs | $(mib "$bs") | $zs | $(mib "$zs") |"
+  case "$IMAGE_FUNCTIONS" in *" $f "*) ;; *)
+    if [ "$zs" -gt "$LIMIT" ]; then over+=("$f ($zs bytes)"); fi ;;
+  esac
 done
 
 # Keep earlier rows of functions this run did not build (marked as such).
@@ -83,3 +98,10 @@ echo "$table"
   echo "$table"
 } > bench/results/package-size.md
 log "wrote bench/results/package-size.md"
+if [ -n "$CHECK" ]; then
+  if [ "${#over[@]}" -gt 0 ]; then
+    log "over the $LIMIT-byte limit: ${over[*]}"
+    exit 1
+  fi
+  log "every non-image package is at most $LIMIT bytes zipped"
+fi

@@ -95,6 +95,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let text = std::fs::read_to_string(&event).map_err(|e| format!("{}: {e}", event.display()))?;
             let ev: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", event.display()))?;
             let (ctx, _) = context(data, "http://127.0.0.1:3000".into()).await?;
+            let ctx = moim_local::registry::context_of(&ctx, &f.binary)?;
             let out = match (
                 moim_local::registry::routes_of(&f.binary),
                 moim_local::registry::event_handler_of(&f.binary),
@@ -114,6 +115,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Sweep { data } => {
             let handler = moim_local::registry::event_handler_of("sweeper").ok_or("no sweeper built in")?;
             let (ctx, _) = context(data, "http://127.0.0.1:3000".into()).await?;
+            let ctx = moim_local::registry::context_of(&ctx, "sweeper")?;
             let out = handler(&ctx, serde_json::json!({})).await?;
             println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
             Ok(())

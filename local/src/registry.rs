@@ -51,6 +51,33 @@ pub const STREAM_FUNCTIONS: &[(&str, StreamHandler)] = &[("notifications-stream"
 /// WebSocket API functions: one handler for `$connect`, `$default` and `$disconnect` events.
 pub const WS_FUNCTIONS: &[(&str, EventHandler)] = &[("chat-ws", |ctx, ev| Box::pin(moim_chat::ws::handle(ctx, ev)))];
 
+/// The engines each binary links besides the table (its crate's `PORTS`).
+pub const PORTS: &[(&str, u8)] = &[
+    ("auth", moim_auth::PORTS),
+    ("users", moim_users::PORTS),
+    ("groups", moim_groups::PORTS),
+    ("notifications", moim_notifications::PORTS),
+    ("notifications-stream", moim_notifications_stream::PORTS),
+    ("images", moim_images::PORTS),
+    ("image-processor", moim_image_processor::PORTS),
+    ("chat", moim_chat::PORTS),
+    ("chat-ws", moim_chat::PORTS),
+    ("sweeper", moim_sweeper::PORTS),
+    ("search-indexer", moim_search_indexer::PORTS),
+];
+
+/// `ctx` as the deployed `binary` has it: only the engines it links (see
+/// `moim_web::ports`), so a handler using a port its function does not declare
+/// fails here as it would on AWS.
+pub fn context_of(ctx: &AppContext, binary: &str) -> Result<Arc<AppContext>, String> {
+    let ports = PORTS
+        .iter()
+        .find(|(b, _)| *b == binary)
+        .map(|(_, p)| *p)
+        .ok_or_else(|| format!("binary {binary} declares no ports in moim-local's registry"))?;
+    Ok(Arc::new(ctx.limited_to(ports)))
+}
+
 pub fn ws_handler_of(binary: &str) -> Option<EventHandler> {
     WS_FUNCTIONS.iter().find(|(b, _)| *b == binary).map(|(_, h)| *h)
 }

@@ -24,12 +24,12 @@ const BODY_LIMIT: usize = 6 * 1024 * 1024;
 
 pub struct Gateway {
     pub ctx: Arc<AppContext>,
-    /// (route key, the route table of the function serving it)
-    routes: Vec<(String, &'static [Route])>,
-    fallback: Option<&'static [Route]>,
+    /// (route key, the route table of the function serving it, its context)
+    routes: Vec<(String, &'static [Route], Arc<AppContext>)>,
+    fallback: Option<(&'static [Route], Arc<AppContext>)>,
     fs_blobs: Option<FsBlobs>,
-    /// (path, handler) of the response-streaming functions.
-    streams: Vec<(String, registry::StreamHandler)>,
+    /// (path, handler, its context) of the response-streaming functions.
+    streams: Vec<(String, registry::StreamHandler, Arc<AppContext>)>,
     /// The WebSocket API (native STOMP path + SockJS), if template.yaml has one.
     ws: Option<Arc<ws::WsApi>>,
     /// Open sockets, behind the `@connections` endpoint.
@@ -43,11 +43,12 @@ impl Gateway {
         for f in functions.iter().filter(|f| !f.routes.is_empty()) {
             let table = registry::routes_of(&f.binary)
                 .ok_or_else(|| format!("{}: binary {} is not built into moim-local", f.logical_id, f.binary))?;
+            let fctx = registry::context_of(&ctx, &f.binary)?;
             for key in &f.routes {
                 if key == moim_web::routes::DEFAULT_ROUTE {
-                    fallback = Some(table);
+                    fallback = Some((table, fctx.clone()));
                 } else {
-                    routes.push((key.clone(), table));
+                    routes.push((key.clone(), table, fctx.clone()));
                 }
             }
         }
@@ -57,10 +58,10 @@ impl Gateway {
         for f in functions {
             let Some(path) = &f.local_path else { continue };
             if let Some(handler) = registry::stream_handler_of(&f.binary) {
-                streams.push((path.clone(), handler));
+                streams.push((path.clone(), handler, registry::context_of(&ctx, &f.binary)?));
             } else if let Some(handler) = registry::ws_handler_of(&f.binary) {
                 ws = Some(Arc::new(ws::WsApi {
-                    ctx: ctx.clone(),
+                    ctx: registry::context_of(&ctx, &f.binary)?,
                     handler,
                     native_path: path.clone(),
                     hub: hub.clone(),
@@ -95,7 +96,12 @@ impl Gateway {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
         // The local mail outbox (absent on AWS).
-        if path == "/dev/outbox" && parts.method == Method::GET {
+        if path == "/dev/outbox" {
+            if parts.method != Method::GET {
+                let mut refused = error_response(ErrorCode::METHOD_NOT_ALLOWED.into(), &path);
+                refused.headers_mut().insert(http::header::ALLOW, HeaderValue::from_static("GET"));
+                return refused;
+            }
             return outbox(&self.ctx).await;
         }
         // The API documentation: /openapi.json and the browser at /docs.
@@ -126,9 +132,9 @@ impl Gateway {
                 return Response::builder().status(404).body(Body::empty()).unwrap_or_default();
             }
         }
-        if let Some((_, handler)) = self.streams.iter().find(|(p, _)| *p == path) {
+        if let Some((_, handler, ctx)) = self.streams.iter().find(|(p, _, _)| *p == path) {
             if parts.method == Method::GET {
-                return self.stream(*handler, &parts, &path).await;
+                return stream(ctx.clone(), *handler, &parts, &path).await;
             }
         }
         if let (Some(fs), Some(key)) = (&self.fs_blobs, path.strip_prefix(FS_BLOB_PATH)) {
@@ -141,15 +147,15 @@ impl Gateway {
         let Ok(body) = to_bytes(body, BODY_LIMIT).await else {
             return error_response(ErrorCode::PAYLOAD_TOO_LARGE.into(), &path);
         };
-        let keys = self.routes.iter().map(|(k, _)| k.as_str());
-        let (route_key, params, table) = match moim_web::routes::resolve(keys, parts.method.as_str(), &path) {
+        let keys = self.routes.iter().map(|(k, _, _)| k.as_str());
+        let (route_key, params, function) = match moim_web::routes::resolve(keys, parts.method.as_str(), &path) {
             Ok((key, params)) => {
-                let table = self.routes.iter().find(|(k, _)| k == key).map(|(_, t)| *t);
-                (key.to_string(), params, table)
+                let function = self.routes.iter().find(|(k, _, _)| k == key).map(|(_, t, c)| (*t, c.clone()));
+                (key.to_string(), params, function)
             }
-            Err(_) => (moim_web::routes::DEFAULT_ROUTE.to_string(), vec![], self.fallback),
+            Err(_) => (moim_web::routes::DEFAULT_ROUTE.to_string(), vec![], self.fallback.clone()),
         };
-        let Some(table) = table else {
+        let Some((table, ctx)) = function else {
             return error_response(ErrorCode::ENTITY_NOT_FOUND.into(), &path);
         };
         let request_id = uuid::Uuid::new_v4().to_string();
@@ -162,7 +168,7 @@ impl Gateway {
             source_ip: peer.ip().to_string(),
         };
         let ev = event::build(&http_req, &route_key, &params, &request_id);
-        let out = match invoke::invoke(&self.ctx, table, ev).await {
+        let out = match invoke::invoke(&ctx, table, ev).await {
             Ok(v) => v,
             Err(e) => return error_response(ApiError::Internal(e), &path),
         };
@@ -179,27 +185,29 @@ impl Gateway {
     }
 }
 
-impl Gateway {
-    /// A streaming function, served as the function URL would: real chunks as
-    /// they are produced, or the error body when it refuses to stream.
-    async fn stream(&self, handler: registry::StreamHandler, parts: &http::request::Parts, path: &str) -> Response {
-        let query = parts.uri.query().unwrap_or("");
-        let token =
-            form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "accessToken").map(|(_, v)| v.into_owned());
-        let last = parts.headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string);
-        match handler(self.ctx.clone(), token, last).await {
-            Ok(rx) => {
-                let chunks = futures::stream::unfold(rx, |mut rx| async {
-                    rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
-                });
-                let mut b = Response::builder().status(200);
-                for (k, v) in moim_notifications_stream::HEADERS {
-                    b = b.header(k, v);
-                }
-                b.body(Body::from_stream(chunks)).unwrap_or_default()
+/// A streaming function, served as the function URL would: real chunks as
+/// they are produced, or the error body when it refuses to stream.
+async fn stream(
+    ctx: Arc<AppContext>,
+    handler: registry::StreamHandler,
+    parts: &http::request::Parts,
+    path: &str,
+) -> Response {
+    let query = parts.uri.query().unwrap_or("");
+    let token = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "accessToken").map(|(_, v)| v.into_owned());
+    let last = parts.headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    match handler(ctx, token, last).await {
+        Ok(rx) => {
+            let chunks = futures::stream::unfold(rx, |mut rx| async {
+                rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+            });
+            let mut b = Response::builder().status(200);
+            for (k, v) in moim_notifications_stream::HEADERS {
+                b = b.header(k, v);
             }
-            Err(e) => error_response(e, path),
+            b.body(Body::from_stream(chunks)).unwrap_or_default()
         }
+        Err(e) => error_response(e, path),
     }
 }
 

@@ -58,6 +58,8 @@ struct S3Trigger {
     logical_id: String,
     prefix: String,
     handler: EventHandler,
+    /// The function's view of the context (its ports only).
+    ctx: Arc<AppContext>,
 }
 
 /// Attempts of one event delivery (Lambda's async invocation: 1 + 2 retries).
@@ -66,31 +68,36 @@ const DELIVERY_ATTEMPTS: u32 = 3;
 /// Wraps the context's blobs so writes under the template's S3 trigger
 /// prefixes invoke those functions, and starts the delivery task.
 pub fn with_s3_triggers(ctx: Arc<AppContext>, functions: &[Function]) -> Result<Arc<AppContext>, String> {
-    let mut triggers = Vec::new();
+    let mut found = Vec::new();
     for f in functions {
         for prefix in &f.s3_prefixes {
             let handler = registry::event_handler_of(&f.binary)
                 .ok_or_else(|| format!("{}: binary {} is not built into moim-local", f.logical_id, f.binary))?;
-            triggers.push(S3Trigger { logical_id: f.logical_id.clone(), prefix: prefix.clone(), handler });
+            found.push((f, prefix.clone(), handler));
         }
     }
-    if triggers.is_empty() {
+    if found.is_empty() {
         return Ok(ctx);
     }
     let (tx, rx) = unbounded_channel();
-    let prefixes = triggers.iter().map(|t| t.prefix.clone()).collect();
+    let prefixes = found.iter().map(|(_, p, _)| p.clone()).collect();
     let blobs = Arc::new(NotifyingBlobs { inner: ctx.blobs.clone(), prefixes, tx });
     let ctx = Arc::new(AppContext { blobs, ..(*ctx).clone() });
-    tokio::spawn(deliver(ctx.clone(), triggers, rx));
+    let mut triggers = Vec::new();
+    for (f, prefix, handler) in found {
+        let fctx = registry::context_of(&ctx, &f.binary)?;
+        triggers.push(S3Trigger { logical_id: f.logical_id.clone(), prefix, handler, ctx: fctx });
+    }
+    tokio::spawn(deliver(ctx.config.bucket_name.clone(), triggers, rx));
     Ok(ctx)
 }
 
-async fn deliver(ctx: Arc<AppContext>, triggers: Vec<S3Trigger>, mut rx: UnboundedReceiver<(String, usize)>) {
+async fn deliver(bucket: String, triggers: Vec<S3Trigger>, mut rx: UnboundedReceiver<(String, usize)>) {
     while let Some((key, size)) = rx.recv().await {
-        let event = crate::event::s3_object_created(&ctx.config.bucket_name, &key, size);
+        let event = crate::event::s3_object_created(&bucket, &key, size);
         for t in triggers.iter().filter(|t| key.starts_with(t.prefix.as_str())) {
             let (ctx, event, key, handler, id) =
-                (ctx.clone(), event.clone(), key.clone(), t.handler, t.logical_id.clone());
+                (t.ctx.clone(), event.clone(), key.clone(), t.handler, t.logical_id.clone());
             // Each event is its own invocation, concurrent with the others.
             tokio::spawn(async move {
                 for attempt in 1..=DELIVERY_ATTEMPTS {
@@ -124,7 +131,7 @@ pub fn start_schedules(
     for f in functions.iter().filter(|f| !f.schedules.is_empty()) {
         let handler = registry::event_handler_of(&f.binary)
             .ok_or_else(|| format!("{}: binary {} is not built into moim-local", f.logical_id, f.binary))?;
-        let (ctx, id) = (ctx.clone(), f.logical_id.clone());
+        let (ctx, id) = (registry::context_of(&ctx, &f.binary)?, f.logical_id.clone());
         started.push(id.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);

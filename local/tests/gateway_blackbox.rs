@@ -81,6 +81,13 @@ fn template_routes_match_the_functions_and_the_catalog() {
     for (binary, _) in moim_local::registry::EVENT_FUNCTIONS {
         assert!(functions.iter().any(|f| f.binary == *binary), "{binary} is not in template.yaml");
     }
+    // Every binary names the engines it links; moim-local serves it with only those.
+    let mut with_ports: Vec<&str> = moim_local::registry::PORTS.iter().map(|(b, _)| *b).collect();
+    let mut binaries: Vec<&str> = functions.iter().map(|f| f.binary.as_str()).collect();
+    with_ports.sort();
+    binaries.sort();
+    binaries.dedup();
+    assert_eq!(with_ports, binaries, "registry::PORTS vs template.yaml binaries");
     let processor = functions.iter().find(|f| f.binary == "image-processor").unwrap();
     assert_eq!(processor.s3_prefixes, ["incoming/"], "the processor is triggered by originals only");
 }
@@ -112,6 +119,7 @@ const EVENTS: &[(&str, u16)] = &[
     ("notifications-list-no-token.json", 401),
     ("notifications-unread-count-no-token.json", 401),
     ("images-upload-no-token.json", 401),
+    ("chat-rooms-no-token.json", 401),
 ];
 
 /// Events of the non-HTTP functions: (file, logical id, expected output).
@@ -249,6 +257,17 @@ async fn unknown_routes_and_methods_answer_in_the_error_body() {
     assert_eq!(r.header("allow"), Some("DELETE, GET, PATCH"), "a 405 names the methods served there");
     c.get("/api/v1/auth/login").await.expect(405, "METHOD_NOT_ALLOWED");
     c.delete("/api/v1/users/me").await.expect(405, "METHOD_NOT_ALLOWED");
+    // Allow names the resource's own methods, not those of a parameter route matching too.
+    let r = c.put("/api/v1/notifications/read-all").await;
+    r.expect(405, "METHOD_NOT_ALLOWED");
+    assert_eq!(r.header("allow"), Some("POST"));
+    // ... and a parameter route does not serve a literal resource of another method.
+    let r = c.delete("/api/v1/notifications/read-all").await;
+    r.expect(405, "METHOD_NOT_ALLOWED");
+    assert_eq!(r.header("allow"), Some("POST"));
+    let r = c.delete("/dev/outbox").await;
+    r.expect(405, "METHOD_NOT_ALLOWED");
+    assert_eq!(r.header("allow"), Some("GET"));
     c.get("/api/v1/users/abc").await.expect(400, "INVALID_INPUT_VALUE");
     c.get("/api/v1/users/-5").await.expect(400, "INVALID_INPUT_VALUE");
     let r = c.get("/api/v1/nothing").await;
@@ -333,7 +352,9 @@ async fn the_outbox_lists_local_mail_newest_first() {
     for k in ["id", "to", "subject", "text", "html", "createdAt"] {
         assert!(list[0].get(k).is_some(), "{k}");
     }
-    assert_eq!(c.post("/dev/outbox", None).await.status, 404, "read-only");
+    let r = c.post("/dev/outbox", None).await;
+    r.expect(405, "METHOD_NOT_ALLOWED");
+    assert_eq!(r.header("allow"), Some("GET"), "read-only");
 }
 
 #[tokio::test]
@@ -354,4 +375,26 @@ async fn the_api_documentation_is_served_without_a_cdn() {
         assert!(r.header("content-type").unwrap().starts_with(kind));
         assert!(r.text.len() > 100_000, "{asset}: the whole asset");
     }
+}
+
+/// A function's context has only the engines it declares: a port it leaves
+/// out refuses (so the black-box suites, served through these contexts, fail
+/// when a handler uses a port its package would not link).
+#[tokio::test]
+async fn functions_get_only_the_ports_they_declare() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ctx, _) = moim_local::context(dir.path().to_path_buf(), "http://127.0.0.1:3000".into()).await.unwrap();
+    let key = "groups/k/440x240.webp";
+    let images = moim_local::registry::context_of(&ctx, "images").unwrap();
+    images.blobs.put(key, vec![1, 2, 3], "image/webp").await.unwrap();
+    assert!(images.search.is_none() && ctx.search.is_some(), "images links no search engine");
+    let chat = moim_local::registry::context_of(&ctx, "chat").unwrap();
+    assert_eq!(chat.blobs.public_url(key), ctx.blobs.public_url(key), "URLs are named without a blob store");
+    assert!(chat.blobs.get(key).await.is_err(), "chat links no blob store");
+    let mail = moim_store::mail::Mail { to: "a@b.com".into(), subject: "s".into(), text: "t".into(), html: "h".into() };
+    let users = moim_local::registry::context_of(&ctx, "users").unwrap();
+    assert!(users.mailer.send(&mail).await.is_err(), "users links no mailer");
+    let auth = moim_local::registry::context_of(&ctx, "auth").unwrap();
+    auth.mailer.send(&mail).await.unwrap();
+    assert!(moim_local::registry::context_of(&ctx, "no-such-binary").is_err());
 }

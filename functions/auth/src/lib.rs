@@ -3,6 +3,9 @@
 //! password reset by mail, and Google / Kakao login. It also answers API
 //! Gateway's catch-all route with the contract's 404/405.
 
+/// The engines this function links besides the table (mail: verification and reset links (SES)).
+pub const PORTS: u8 = moim_web::ports::MAIL;
+
 mod mail;
 mod oauth;
 mod password;

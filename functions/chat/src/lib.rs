@@ -4,6 +4,9 @@
 //! messages in the group's transaction); a kick in a GROUP room is the group
 //! kick. Posting is [`post_message`], used by the STOMP handler.
 
+/// The engines this function links besides the table (push: chat frames and live notifications (a kick is the group kick)).
+pub const PORTS: u8 = moim_web::ports::PUSH;
+
 mod rooms;
 mod views;
 pub mod ws;

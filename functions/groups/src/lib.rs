@@ -4,6 +4,9 @@
 //! version it read, retried a bounded number of times when it loses a race.
 //! One module per use case; this file holds what they share.
 
+/// The engines this function links besides the table (blobs: files of removed photos; push: live notifications; search: keyword lists).
+pub const PORTS: u8 = moim_web::ports::BLOBS | moim_web::ports::PUSH | moim_web::ports::SEARCH;
+
 mod attendance;
 mod create;
 mod images;

@@ -3,6 +3,9 @@
 //! S3 may deliver an event twice or late; the pipeline is idempotent, and a
 //! storage failure is returned as an error so Lambda retries the event.
 
+/// The engines this function links besides the table (blobs: sources and variants).
+pub const PORTS: u8 = moim_web::ports::BLOBS;
+
 use aws_lambda_events::s3::S3Event;
 use moim_images::pipeline::{self, Processed};
 use moim_store::uploads;

@@ -3,6 +3,9 @@
 //! S3-triggered image-processor runs too; pixels come from `moim-media`, which
 //! only these two functions link.
 
+/// The engines this function links besides the table (blobs: sources and variants).
+pub const PORTS: u8 = moim_web::ports::BLOBS;
+
 mod multipart;
 pub mod pipeline;
 mod profile;

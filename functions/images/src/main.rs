@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    moim_web::run_lambda(moim_images::ROUTES).await
+    moim_web::run_lambda::<{ moim_images::PORTS }>(moim_images::ROUTES).await
 }

@@ -7,6 +7,9 @@
 //! stored (polled), keepalive comments, and an end after a bounded lifetime —
 //! the client reconnects with `Last-Event-ID`, so nothing is missed.
 
+/// The engines this function links besides the table (the table only (the stream polls it)).
+pub const PORTS: u8 = moim_web::ports::TABLE_ONLY;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;

@@ -18,7 +18,7 @@ type Chunks = Pin<Box<dyn Stream<Item = Result<Frame<Bytes>, Infallible>> + Send
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     moim_web::router::init_tracing();
-    let ctx = Arc::new(moim_web::AppContext::from_env().await?);
+    let ctx = Arc::new(moim_web::AppContext::from_env_for_lambda::<{ moim_notifications_stream::PORTS }>()?);
     let cfg = SseConfig::from_env();
     lambda_http::run_with_streaming_response(service_fn(move |req: Request| {
         let ctx = ctx.clone();

@@ -2,6 +2,9 @@
 //! count, read one / all, delete one / all. Items are written by the changes
 //! they report (follow, groups); a sparse GSI2 holds only the unread ones.
 
+/// The engines this function links besides the table (the table only).
+pub const PORTS: u8 = moim_web::ports::TABLE_ONLY;
+
 use chrono::Utc;
 use moim_domain::ErrorCode;
 use moim_store::notifications::{unread_gsi, view};

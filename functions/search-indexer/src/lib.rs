@@ -4,6 +4,9 @@
 //! has seen, so redelivered and reordered records change nothing; a record it
 //! cannot read is reported failed (on AWS: retried, then the dead-letter queue).
 
+/// The engines this function links besides the table (search: the index it writes).
+pub const PORTS: u8 = moim_web::ports::SEARCH;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;

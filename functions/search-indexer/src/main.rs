@@ -5,7 +5,8 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     moim_web::router::init_tracing();
     let config = moim_web::config::Config::from_env()?;
-    let search = moim_web::context::search_engine(&config).await?.ok_or("SEARCH_ENGINE is not set")?;
+    let sdk = moim_store::aws::from_environment()?;
+    let search = moim_web::context::lambda_search_engine(&config, &sdk)?.ok_or("SEARCH_ENGINE is not set")?;
     // One call per cold start: the index exists (with its mapping) before the first write.
     search.prepare().await?;
     let indexer = moim_search_indexer::SearchIndexer { search };

@@ -12,6 +12,9 @@
 //! (the rest waits for the next run). At scale an S3 Inventory report or a GSI
 //! of unconsumed uploads by expiry replaces the listing (docs/DATA_MODEL.md).
 
+/// The engines this function links besides the table (blobs: expired uploads and orphaned files).
+pub const PORTS: u8 = moim_web::ports::BLOBS;
+
 use std::collections::BTreeMap;
 
 use moim_store::table::{now_epoch, Cond, WriteOp};

@@ -1,6 +1,9 @@
 //! The users function (API.md §3): profiles, availability checks, the
 //! notification setting, follow / unfollow and the two follow lists.
 
+/// The engines this function links besides the table (push: live FOLLOW notifications).
+pub const PORTS: u8 = moim_web::ports::PUSH;
+
 use chrono::Utc;
 use moim_domain::notification::NotificationType;
 use moim_domain::user::{self, Follow, User};

@@ -41,11 +41,11 @@ impl SearchDoc {
         }
     }
 
-    /// The four fields, lower-cased, joined by [`FIELD_SEPARATOR`].
+    /// The four fields, lower-cased, control characters as spaces (a keyword
+    /// has none), joined by [`FIELD_SEPARATOR`].
     pub fn text(&self) -> String {
         let fields = [Some(&self.title), Some(&self.location), self.location_detail.as_ref(), Some(&self.description)];
-        let parts: Vec<String> =
-            fields.into_iter().flatten().map(|f| f.to_lowercase().replace(FIELD_SEPARATOR, " ")).collect();
+        let parts: Vec<String> = fields.into_iter().flatten().map(|f| searchable(f)).collect();
         parts.join(&FIELD_SEPARATOR.to_string())
     }
 
@@ -71,16 +71,24 @@ pub fn effective_status(stored: GroupStatus, ends_at: i64, now: i64) -> GroupSta
     }
 }
 
-/// The keyword as matched: trimmed, lower-cased, without the field separator; None when blank.
+/// A field as keywords are matched in it: lower-cased, control characters as spaces.
+fn searchable(field: &str) -> String {
+    field.to_lowercase().chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// The keyword as matched: trimmed, lower-cased, without control characters
+/// (the field separator among them; a NUL would end an engine's query string);
+/// None when nothing is left.
 pub fn normalize_keyword(keyword: &str) -> Option<String> {
-    let k: String = keyword.trim().to_lowercase().chars().filter(|c| *c != FIELD_SEPARATOR).collect();
-    (!k.is_empty()).then_some(k)
+    let k: String = keyword.to_lowercase().chars().filter(|c| !c.is_control()).collect();
+    let k = k.trim();
+    (!k.is_empty()).then(|| k.to_string())
 }
 
 /// The matching rule every engine implements and the list re-checks: the
 /// normalised keyword is a substring of one of the fields, lower-cased.
 pub fn fields_match(fields: &[Option<&str>], keyword: &str) -> bool {
-    normalize_keyword(keyword).is_none_or(|k| fields.iter().flatten().any(|f| f.to_lowercase().contains(&k)))
+    normalize_keyword(keyword).is_none_or(|k| fields.iter().flatten().any(|f| searchable(f).contains(&k)))
 }
 
 #[cfg(test)]
@@ -107,6 +115,15 @@ mod tests {
         assert!(d.matches(""), "blank = no keyword");
         assert!(!d.matches("디서울"), "no match across two fields");
         assert!(!d.text().contains("rust 스터디\u{1f}\u{1f}"), "an absent field adds nothing");
+    }
+
+    #[test]
+    fn control_characters_are_not_part_of_a_keyword() {
+        assert_eq!(normalize_keyword("ru\0st\u{1f}"), Some("rust".into()));
+        assert_eq!(normalize_keyword("\0\r\n\t "), None);
+        let d = SearchDoc { description: "매주\n토요일".into(), ..doc() };
+        assert!(d.matches("매주 토요일") && d.matches("토\0요일"));
+        assert!(fields_match(&[Some("매주\n토요일")], "매주 토요일"), "the re-check agrees with the engines");
     }
 
     #[test]

@@ -233,6 +233,53 @@ impl Blobs for FsBlobs {
     }
 }
 
+// ---------------------------------------------------------------- URLs only
+
+/// The blob port of a function that links no blob store: it names public URLs
+/// (image views) like the store it stands for, and refuses every read and write.
+pub struct UrlsOnly {
+    url: Box<dyn Fn(&str) -> String + Send + Sync>,
+}
+
+impl UrlsOnly {
+    /// URLs as [`S3Blobs`] under `public_base` names them.
+    pub fn public_base(public_base: &str) -> UrlsOnly {
+        let base = public_base.trim_end_matches('/').to_string();
+        UrlsOnly { url: Box::new(move |key| format!("{base}/{key}")) }
+    }
+
+    /// URLs as `store` names them.
+    pub fn of(store: std::sync::Arc<dyn Blobs>) -> UrlsOnly {
+        UrlsOnly { url: Box::new(move |key| store.public_url(key)) }
+    }
+}
+
+fn not_linked() -> StoreError {
+    StoreError::Backend("this function links no blob store (moim_web::ports::BLOBS)".into())
+}
+
+#[async_trait]
+impl Blobs for UrlsOnly {
+    async fn put(&self, _: &str, _: Vec<u8>, _: &str) -> Result<(), StoreError> {
+        Err(not_linked())
+    }
+    async fn get(&self, _: &str) -> Result<Option<Blob>, StoreError> {
+        Err(not_linked())
+    }
+    async fn delete(&self, _: &str) -> Result<(), StoreError> {
+        Err(not_linked())
+    }
+    async fn list(&self, _: &str) -> Result<Vec<String>, StoreError> {
+        Err(not_linked())
+    }
+    async fn presign_put(&self, _: &str, _: &str, _: u64, _: Duration) -> Result<String, StoreError> {
+        Err(not_linked())
+    }
+    fn public_url(&self, key: &str) -> String {
+        (self.url)(key)
+    }
+}
+
 // ---------------------------------------------------------------- S3
 
 #[derive(Clone)]
@@ -245,13 +292,16 @@ pub struct S3Blobs {
 
 /// Builds an S3 client; `endpoint` (moto locally) switches to path-style addressing.
 pub async fn s3_client(endpoint: Option<&str>) -> aws_sdk_s3::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    s3_client_from(&crate::aws::default_chain().await, endpoint)
+}
+
+/// An S3 client over a given SDK configuration (see [`crate::aws`]).
+pub fn s3_client_from(sdk: &aws_types::sdk_config::SdkConfig, endpoint: Option<&str>) -> aws_sdk_s3::Client {
+    let mut conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(endpoint.is_some());
     if let Some(ep) = endpoint {
-        loader = loader.endpoint_url(ep);
+        conf = conf.endpoint_url(ep);
     }
-    let conf = loader.load().await;
-    let s3 = aws_sdk_s3::config::Builder::from(&conf).force_path_style(endpoint.is_some()).build();
-    aws_sdk_s3::Client::from_conf(s3)
+    aws_sdk_s3::Client::from_conf(conf.build())
 }
 
 impl S3Blobs {
@@ -362,5 +412,32 @@ impl Blobs for S3Blobs {
 
     fn public_url(&self, key: &str) -> String {
         format!("{}/{key}", self.public_base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn urls_only_names_what_its_store_names_and_refuses_io() {
+        let sdk = aws_types::sdk_config::SdkConfig::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_types::region::Region::new("us-east-1"))
+            .build();
+        let s3 = S3Blobs::new(s3_client_from(&sdk, None), "bucket", "https://cdn.example/");
+        let key = "groups/k/440x240.webp";
+        assert_eq!(UrlsOnly::public_base("https://cdn.example/").public_url(key), s3.public_url(key));
+        let dir = tempfile::tempdir().unwrap();
+        let fs: std::sync::Arc<dyn Blobs> =
+            std::sync::Arc::new(FsBlobs::new(dir.path().to_path_buf(), "http://127.0.0.1:3000", vec![7; 32]));
+        let urls = UrlsOnly::of(fs.clone());
+        assert_eq!(urls.public_url(key), fs.public_url(key));
+        assert!(matches!(urls.put(key, vec![1], "image/webp").await, Err(StoreError::Backend(_))));
+        assert!(matches!(urls.get(key).await, Err(StoreError::Backend(_))));
+        assert!(matches!(urls.list("groups/").await, Err(StoreError::Backend(_))));
+        assert!(matches!(urls.delete(key).await, Err(StoreError::Backend(_))));
+        assert!(urls.presign_put(key, "image/png", 1, Duration::from_secs(60)).await.is_err());
+        assert!(fs.get(key).await.unwrap().is_none(), "nothing was written");
     }
 }

@@ -29,11 +29,16 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 
 /// Builds a client from the environment; `endpoint` points it at DynamoDB Local.
 pub async fn client(endpoint: Option<&str>) -> Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    client_from(&crate::aws::default_chain().await, endpoint)
+}
+
+/// A client over a given SDK configuration (see [`crate::aws`]).
+pub fn client_from(sdk: &aws_types::sdk_config::SdkConfig, endpoint: Option<&str>) -> Client {
+    let mut conf = aws_sdk_dynamodb::config::Builder::from(sdk);
     if let Some(ep) = endpoint {
-        loader = loader.endpoint_url(ep);
+        conf = conf.endpoint_url(ep);
     }
-    Client::new(&loader.load().await)
+    Client::from_conf(conf.build())
 }
 
 fn to_attrs(item: &Item) -> Result<Attrs, StoreError> {

@@ -2,6 +2,7 @@
 //! engines, the key design, and the item mappings of each aggregate.
 
 pub mod accounts;
+pub mod aws;
 pub mod blob;
 pub mod chat;
 pub mod dynamo;

@@ -134,12 +134,21 @@ pub struct SesMailer {
 impl SesMailer {
     /// `endpoint` only for an emulator; built once per container.
     pub async fn new(endpoint: Option<&str>, from: String, configuration_set: Option<String>) -> SesMailer {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        Self::from_sdk(&crate::aws::default_chain().await, endpoint, from, configuration_set)
+    }
+
+    /// Over a given SDK configuration (see [`crate::aws`]).
+    pub fn from_sdk(
+        sdk: &aws_types::sdk_config::SdkConfig,
+        endpoint: Option<&str>,
+        from: String,
+        configuration_set: Option<String>,
+    ) -> SesMailer {
+        let mut conf = aws_sdk_sesv2::config::Builder::from(sdk);
         if let Some(ep) = endpoint {
-            loader = loader.endpoint_url(ep);
+            conf = conf.endpoint_url(ep);
         }
-        let client = aws_sdk_sesv2::Client::new(&loader.load().await);
-        SesMailer { client, from, configuration_set }
+        SesMailer { client: aws_sdk_sesv2::Client::from_conf(conf.build()), from, configuration_set }
     }
 
     pub fn client(&self) -> &aws_sdk_sesv2::Client {

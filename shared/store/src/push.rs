@@ -45,14 +45,23 @@ impl ApiGatewayPush {
     /// Built once per container; nothing is called over the network here.
     /// `local` signs with fixed credentials (moim-local does not check them).
     pub async fn new(endpoint: &str, local: bool) -> ApiGatewayPush {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if local {
-            loader = loader.region(aws_config::Region::new("us-east-1")).credentials_provider(
-                aws_sdk_apigatewaymanagement::config::Credentials::new("local", "local", None, None, "moim-local"),
-            );
-        }
-        let shared = loader.load().await;
-        let conf = aws_sdk_apigatewaymanagement::config::Builder::from(&shared).endpoint_url(endpoint).build();
+        let sdk = if local {
+            aws_types::sdk_config::SdkConfig::builder()
+                .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                .region(aws_types::region::Region::new("us-east-1"))
+                .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_sdk_apigatewaymanagement::config::Credentials::new("local", "local", None, None, "moim-local"),
+                ))
+                .build()
+        } else {
+            crate::aws::default_chain().await
+        };
+        Self::from_sdk(&sdk, endpoint)
+    }
+
+    /// Over a given SDK configuration (see [`crate::aws`]).
+    pub fn from_sdk(sdk: &aws_types::sdk_config::SdkConfig, endpoint: &str) -> ApiGatewayPush {
+        let conf = aws_sdk_apigatewaymanagement::config::Builder::from(sdk).endpoint_url(endpoint).build();
         ApiGatewayPush { client: aws_sdk_apigatewaymanagement::Client::from_conf(conf) }
     }
 }

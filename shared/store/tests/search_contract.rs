@@ -92,6 +92,9 @@ async fn wildcard_and_query_syntax_characters_are_literal() {
     assert_eq!(ids(&e, "card?", &ACTIVE).await, vec![3]);
     assert_eq!(ids(&e, "?", &ACTIVE).await, vec![3]);
     assert_eq!(ids(&e, "&", &ACTIVE).await, vec![2]);
+    // A NUL ends SQLite's query string unless the keyword drops it (the fuzzer's find).
+    assert_eq!(ids(&e, "10\u{0}0%", &ACTIVE).await, vec![2]);
+    assert_eq!(ids(&e, "\u{0}", &ACTIVE).await, vec![5, 4, 3, 2, 1], "nothing left = no keyword");
     for syntax in ["\"", "a\"b", "NEAR(", "OR", "-", ":", "^", "\\", "'"] {
         ids(&e, syntax, &ACTIVE).await; // no error, whatever the engine's query language
     }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod ports;
 pub mod reply;
 pub mod request;
 pub mod router;

@@ -83,6 +83,7 @@ pub async fn dispatch(ctx: &AppContext, routes: &[Route], req: lambda_http::Requ
     let request = Req { inner: req, path: path.clone(), request_id: rid.clone() };
 
     let result = match routes.iter().find(|r| r.key == key) {
+        Some(_) if crate::routes::shadowed(&key, &path) => Err(ErrorCode::METHOD_NOT_ALLOWED.into()),
         Some(route) => match AssertUnwindSafe((route.handler)(ctx, request)).catch_unwind().await {
             Ok(r) => r,
             Err(panic) => {
@@ -143,10 +144,11 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// The whole `main` of an HTTP function: config and clients once, then serve.
-pub async fn run_lambda(routes: &'static [Route]) -> Result<(), lambda_http::Error> {
+/// The whole `main` of an HTTP function linking the engines `PORTS` names
+/// ([`crate::ports`]): config and clients once, then serve.
+pub async fn run_lambda<const PORTS: u8>(routes: &'static [Route]) -> Result<(), lambda_http::Error> {
     init_tracing();
-    let ctx = AppContext::from_env().await?;
+    let ctx = AppContext::from_env_for_lambda::<PORTS>()?;
     lambda_http::run(lambda_http::service_fn(move |req| {
         let ctx = ctx.clone();
         async move { Ok::<_, std::convert::Infallible>(dispatch(&ctx, routes, req).await) }

@@ -120,15 +120,29 @@ pub fn resolve<'a>(keys: impl IntoIterator<Item = &'a str>, method: &str, path: 
     best.ok_or(path_known)
 }
 
-/// The methods the routes among `keys` serve at `path`, sorted: the `Allow`
-/// header of a 405 (RFC 9110 §15.5.6).
+/// Whether a more specific resource than `key`'s pattern is at `path`: API
+/// Gateway routes `DELETE /notifications/read-all` to `DELETE /notifications/{id}`
+/// because no DELETE is literal there, but the resource at that path is
+/// `read-all`, which has no DELETE: the answer is its 405, as the spec says.
+pub fn shadowed(key: &str, path: &str) -> bool {
+    let own = specificity(split_key(key).1);
+    CATALOG
+        .iter()
+        .map(|k| split_key(k).1)
+        .any(|pattern| match_path(pattern, path).is_some() && specificity(pattern) > own)
+}
+
+/// The methods of the resource at `path`, sorted: the `Allow` header of a 405
+/// (RFC 9110 §15.5.6). The resource is the most specific pattern matching the
+/// path, as the spec documents it: `/notifications/read-all` allows POST only,
+/// although a DELETE there still reaches `DELETE /notifications/{id}` (and its
+/// 400), as API Gateway routes it.
 pub fn allowed_methods<'a>(keys: impl IntoIterator<Item = &'a str>, path: &str) -> Vec<&'a str> {
-    let mut methods: Vec<&str> = keys
-        .into_iter()
-        .map(split_key)
-        .filter(|(_, pattern)| match_path(pattern, path).is_some())
-        .map(|(m, _)| m)
-        .collect();
+    let matching: Vec<(&str, &str)> =
+        keys.into_iter().map(split_key).filter(|(_, pattern)| match_path(pattern, path).is_some()).collect();
+    let Some(best) = matching.iter().map(|(_, pattern)| specificity(pattern)).max() else { return vec![] };
+    let mut methods: Vec<&str> =
+        matching.into_iter().filter(|(_, pattern)| specificity(pattern) == best).map(|(m, _)| m).collect();
     methods.sort_unstable();
     methods.dedup();
     methods
@@ -175,6 +189,25 @@ mod tests {
         assert!(!resolve(CATALOG.iter().copied(), "GET", "/api/v1/nope").unwrap_err(), "unknown path: 404");
         assert!(resolve(CATALOG.iter().copied(), "GET", "/api/v1/auth/login").unwrap_err(), "other method: 405");
         assert!(resolve(CATALOG.iter().copied(), "DELETE", "/api/v1/users/me").unwrap_err(), "other method: 405");
+    }
+
+    #[test]
+    fn allow_names_the_methods_of_the_most_specific_resource() {
+        let allow = |path| allowed_methods(CATALOG.iter().copied(), path);
+        assert_eq!(allow("/api/v1/notifications/read-all"), ["POST"]);
+        assert_eq!(allow("/api/v2/groups/create"), ["POST"]);
+        assert_eq!(allow("/api/v2/groups/12"), ["DELETE", "GET", "PATCH"]);
+        assert_eq!(allow("/api/v1/users/profile"), ["PATCH"]);
+        assert!(allow("/api/v1/nope").is_empty());
+    }
+
+    #[test]
+    fn a_parameter_route_does_not_serve_a_literal_resource() {
+        assert!(shadowed("DELETE /api/v1/notifications/{id}", "/api/v1/notifications/read-all"));
+        assert!(shadowed("GET /api/v1/users/{userId}", "/api/v1/users/profile"));
+        assert!(!shadowed("DELETE /api/v1/notifications/{id}", "/api/v1/notifications/12"));
+        assert!(!shadowed("GET /api/v1/users/me", "/api/v1/users/me"));
+        assert!(!shadowed("GET /api/v1/users/{userId}", "/api/v1/users/abc"), "a bad id is the route's own 400");
     }
 
     #[test]

@@ -154,6 +154,16 @@ impl OpenSearch {
         Self::build(endpoint, index, region, SharedCredentialsProvider::new(chain))
     }
 
+    /// Signs with a given provider (a function's [`crate::aws::from_environment`]).
+    pub fn with_provider(
+        endpoint: &str,
+        index: &str,
+        region: &str,
+        credentials: SharedCredentialsProvider,
+    ) -> OpenSearch {
+        Self::build(endpoint, index, region, credentials)
+    }
+
     /// Fixed credentials (tests, or a caller with its own provider).
     pub fn with_credentials(endpoint: &str, index: &str, region: &str, credentials: Credentials) -> OpenSearch {
         Self::build(endpoint, index, region, SharedCredentialsProvider::new(credentials))
