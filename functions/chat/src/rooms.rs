@@ -7,11 +7,12 @@ use moim_domain::group::HostAction;
 use moim_domain::{DomainError, ErrorCode};
 use moim_store::chat as repo;
 use moim_store::{keys, users, StoreError};
+use moim_web::request::load_caller;
 use moim_web::{ApiError, ApiResult, AppContext, Reply, Req};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{load_room, refusal, require_participant, room_for, views, LoadedRoom, ROOMS_MAX};
+use crate::{load_room, refusal, require_participant, room_for, views, ROOMS_MAX};
 
 /// Rooms summarised at once when listing (each costs a few reads).
 const LIST_CONCURRENCY: usize = 8;
@@ -28,21 +29,25 @@ fn target_of(body: TargetBody) -> ApiResult<i64> {
 }
 
 /// The summary of one room for `viewer`: its newest messages give the last
-/// message and the unread count (one bounded query).
-async fn summarise(ctx: &AppContext, room: &LoadedRoom, viewer: i64) -> ApiResult<(Value, DateTime<Utc>)> {
-    let (newest, _) = repo::messages_before(&*ctx.table, room.room.room_id, None, UNREAD_COUNT_CAP + 1).await?;
+/// message and the unread count (one bounded query, read beside the room).
+async fn summarise(ctx: &AppContext, room_id: i64, viewer: i64) -> ApiResult<(Value, DateTime<Utc>)> {
+    let newest = repo::messages_before(&*ctx.table, room_id, None, UNREAD_COUNT_CAP + 1);
+    let (room, newest) = futures::join!(load_room(ctx, room_id), newest);
+    let (room, (newest, _)) = (room?, newest?);
     let at = newest.first().map(|m| m.created_at).or(room.created_at()).unwrap_or_default();
-    Ok((views::summary(room, viewer, &newest, &*ctx.blobs), at))
+    Ok((views::summary(&room, viewer, &newest, &*ctx.blobs), at))
 }
 
 pub(crate) async fn list(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
-    let me = caller.id();
-    let mine = repo::my_participations(&*ctx.table, me, ROOMS_MAX).await?;
+    let me = req.caller_id(ctx)?;
+    // The caller beside their rooms; the rooms are used once the caller is.
+    let (caller, mine) = futures::join!(load_caller(ctx, me), repo::my_participations(&*ctx.table, me, ROOMS_MAX));
+    caller?;
+    let mine = mine?;
     let mut rooms: Vec<(Value, DateTime<Utc>)> = futures::stream::iter(mine)
         .map(|p| async move {
-            match load_room(ctx, p.room_id).await {
-                Ok(room) => summarise(ctx, &room, me).await.map(Some),
+            match summarise(ctx, p.room_id, me).await {
+                Ok(summary) => Ok(Some(summary)),
                 // A room whose group was just deleted: not listed.
                 Err(ApiError::Domain(e)) if e.code == ErrorCode::CHAT_ROOM_NOT_FOUND => Ok(None),
                 Err(e) => Err(e),
@@ -87,24 +92,33 @@ pub(crate) async fn dm(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
             }
         }
     };
-    let room = load_room(ctx, room_id).await?;
-    let (summary, _) = summarise(ctx, &room, caller.id()).await?;
+    let (summary, _) = summarise(ctx, room_id, caller.id()).await?;
     Ok(if created { Reply::created(summary) } else { Reply::ok(summary) })
 }
 
 pub(crate) async fn detail(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
-    let room = room_for(ctx, req.path_id("roomId")?, caller.id()).await?;
-    Ok(Reply::ok(views::detail(&room, caller.id(), &*ctx.blobs)))
+    let me = req.caller_id(ctx)?;
+    let room_id = req.path_id("roomId")?;
+    let (caller, room) = futures::join!(load_caller(ctx, me), room_for(ctx, room_id, me));
+    caller?;
+    Ok(Reply::ok(views::detail(&room?, me, &*ctx.blobs)))
 }
 
 /// History, newest first; `cursor` is the oldest messageId of the previous page.
 pub(crate) async fn history(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let me = req.caller_id(ctx)?;
     let room_id = req.path_id("roomId")?;
     let (cursor, size) = req.page(HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX)?;
-    require_participant(ctx, room_id, caller.id()).await?;
-    let (messages, more) = repo::messages_before(&*ctx.table, room_id, cursor, size).await?;
+    // The caller, the access check and the page at once; the page is answered
+    // only when both allow it.
+    let (caller, access, page) = futures::join!(
+        load_caller(ctx, me),
+        require_participant(ctx, room_id, me),
+        repo::messages_before(&*ctx.table, room_id, cursor, size)
+    );
+    caller?;
+    access?;
+    let (messages, more) = page?;
     let next = if more { messages.last().map(|m| m.message_id) } else { None };
     let messages: Vec<Value> = messages.iter().map(|m| m.view()).collect();
     Ok(Reply::ok(json!({ "messages": messages, "nextCursor": next, "hasNext": next.is_some() })))

@@ -4,6 +4,7 @@ use chrono::Utc;
 use moim_domain::group::{status_set, GroupStatus, MemberStatus, Membership, StatusFilter};
 use moim_domain::{DomainError, ErrorCode};
 use moim_store::groups as repo;
+use moim_web::request::{load_caller, load_maybe_caller};
 use moim_web::{ApiError, ApiResult, AppContext, Reply, Req};
 use serde_json::{json, Value};
 
@@ -11,9 +12,12 @@ use crate::views::{self, Urls};
 use crate::{load, LIST_SCAN_BUDGET, PAGE_DEFAULT, PAGE_MAX};
 
 pub(crate) async fn detail(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.maybe_auth(ctx).await?;
+    let caller_id = req.maybe_caller_id(ctx)?;
     let id = req.path_id("groupId")?;
-    let state = load(&*ctx.table, id).await?;
+    // The caller beside the group (API.md: the caller's user is read with it, not before).
+    let (caller, state) = futures::join!(load_maybe_caller(ctx, caller_id), load(&*ctx.table, id));
+    let caller = caller?;
+    let state = state?;
     let urls = Urls(&*ctx.blobs);
     Ok(Reply::ok(views::detail(&state, caller.map(|c| c.id()), Utc::now(), &urls)))
 }
@@ -112,7 +116,14 @@ async fn searched(
 }
 
 pub(crate) async fn my_groups(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let me = req.caller_id(ctx)?;
+    // The caller beside the listing; the listing is answered once the caller is.
+    let (caller, reply) = futures::join!(load_caller(ctx, me), my_groups_of(ctx, &req, me));
+    caller?;
+    reply
+}
+
+async fn my_groups_of(ctx: &AppContext, req: &Req, me: i64) -> ApiResult<Reply> {
     let kind = req.query("type").unwrap_or_else(|| "current".into());
     let default_filter = match kind.as_str() {
         "current" | "myPost" => StatusFilter::Active,
@@ -120,7 +131,7 @@ pub(crate) async fn my_groups(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
         _ => return Err(ErrorCode::INVALID_MY_GROUP_TYPE.into()),
     };
     let (cursor, size) = req.page(PAGE_DEFAULT, PAGE_MAX)?;
-    let statuses = parse_filter(&req, default_filter)?;
+    let statuses = parse_filter(req, default_filter)?;
     let now = Utc::now();
     let urls = Urls(&*ctx.blobs);
     if statuses.is_empty() {
@@ -129,26 +140,28 @@ pub(crate) async fn my_groups(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     if kind == "myPost" {
         let (groups, next) = repo::scan_listing(
             &*ctx.table,
-            &[moim_store::Query::gsi2(repo::hosted_gsi(caller.id()))],
+            &[moim_store::Query::gsi2(repo::hosted_gsi(me))],
             cursor,
             size,
             LIST_SCAN_BUDGET,
             |g| statuses.contains(&g.effective_status(now)),
         )
         .await?;
-        let mut items = Vec::new();
-        for g in &groups {
-            let m = moim_store::users::from_item::<Membership>(
-                ctx.table.get(&repo::member_key(g.id, caller.id())).await?.ok_or(ErrorCode::GROUP_USER_NOT_FOUND)?,
-            )?;
-            items.push(views::list_item(g, now, &urls, Some(&m)));
-        }
+        // The host's membership of each group on the page, read together.
+        let memberships = futures::future::try_join_all(groups.iter().map(|g| async move {
+            let item = ctx.table.get(&repo::member_key(g.id, me)).await?;
+            moim_store::users::from_item::<Membership>(item.ok_or(ErrorCode::GROUP_USER_NOT_FOUND)?)
+                .map_err(ApiError::from)
+        }))
+        .await?;
+        let items: Vec<Value> =
+            groups.iter().zip(&memberships).map(|(g, m)| views::list_item(g, now, &urls, Some(m))).collect();
         return Ok(Reply::ok(json!({ "items": items, "nextCursor": next })));
     }
-    let my_statuses = parse_member_statuses(&req)?;
+    let my_statuses = parse_member_statuses(req)?;
     let (rows, next) = repo::member_groups(
         &*ctx.table,
-        caller.id(),
+        me,
         cursor,
         size,
         LIST_SCAN_BUDGET,

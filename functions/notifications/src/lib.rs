@@ -10,6 +10,7 @@ use moim_domain::ErrorCode;
 use moim_store::notifications::{unread_gsi, view};
 use moim_store::table::{GSI2PK, GSI2SK, MAX_TRANSACT_OPS};
 use moim_store::{keys, Cond, Item, Query, SkCond, Update, WriteOp};
+use moim_web::request::load_caller;
 use moim_web::{route, ApiResult, AppContext, Reply, Req, Route};
 use serde_json::{json, Value};
 
@@ -26,13 +27,16 @@ const PAGE_DEFAULT: usize = 20;
 const PAGE_MAX: usize = 100;
 
 async fn list(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let caller_id = req.caller_id(ctx)?;
     let (cursor, size) = req.page(PAGE_DEFAULT, PAGE_MAX)?;
-    let mut q = Query::gsi1(keys::notifications_gsi(caller.id())).backward().limit(size);
+    let mut q = Query::gsi1(keys::notifications_gsi(caller_id)).backward().limit(size);
     if let Some(c) = cursor {
         q = q.sk(SkCond::Between(keys::pad(0), keys::pad(c.saturating_sub(1).max(0))));
     }
-    let page = ctx.table.query(q).await?;
+    // The caller and the page together; the page is only used once the caller is.
+    let (caller, page) = futures::join!(load_caller(ctx, caller_id), ctx.table.query(q));
+    caller?;
+    let page = page?;
     let next = if page.cursor.is_some() { page.items.last().and_then(|i| i.get("id").cloned()) } else { None };
     let items: Vec<Value> = page.items.iter().map(view).collect();
     Ok(Reply::ok(json!({ "notifications": items, "nextCursor": next })))
@@ -53,8 +57,10 @@ async fn unread(ctx: &AppContext, user_id: i64) -> ApiResult<Vec<Item>> {
 }
 
 async fn unread_count(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
-    Ok(Reply::ok(unread(ctx, caller.id()).await?.len()))
+    let caller_id = req.caller_id(ctx)?;
+    let (caller, unread) = futures::join!(load_caller(ctx, caller_id), unread(ctx, caller_id));
+    caller?;
+    Ok(Reply::ok(unread?.len()))
 }
 
 fn mark_read(id: i64, receiver: i64, now: &str) -> WriteOp {

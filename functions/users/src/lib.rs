@@ -10,6 +10,7 @@ use moim_domain::user::{self, Follow, User};
 use moim_domain::{DomainError, ErrorCode};
 use moim_store::users::{self as repo, FollowList};
 use moim_store::{keys, notifications, StoreError};
+use moim_web::request::load_maybe_caller;
 use moim_web::{route, ApiResult, AppContext, Reply, Req, Route};
 use serde::Deserialize;
 use serde_json::json;
@@ -51,15 +52,19 @@ async fn user_by_nickname(ctx: &AppContext, nick: &str) -> ApiResult<User> {
 }
 
 async fn user_by_id(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.maybe_auth(ctx).await?;
+    let caller_id = req.maybe_caller_id(ctx)?;
     let id = req.path_id("userId")?;
-    let user = live_user(ctx, id).await?;
-    let caller_id = caller.as_ref().map(|c| c.id());
-    let is_follow = match caller {
-        Some(c) if c.id() != id => Some(repo::get_follow(&*ctx.table, c.id(), id).await?.is_some()),
-        _ => None,
+    // The caller, the user and the follow edge are independent reads: one round trip.
+    let follow = async {
+        match caller_id {
+            Some(c) if c != id => repo::get_follow(&*ctx.table, c, id).await.map(|f| Some(f.is_some())),
+            _ => Ok(None),
+        }
     };
-    Ok(Reply::ok(user.view_for(caller_id, is_follow)))
+    let (caller, user, is_follow) = futures::join!(load_maybe_caller(ctx, caller_id), live_user(ctx, id), follow);
+    let caller_id = caller?.map(|c| c.id());
+    let user = user?;
+    Ok(Reply::ok(user.view_for(caller_id, is_follow?)))
 }
 
 #[derive(Deserialize)]

@@ -97,11 +97,26 @@ impl Rig {
             source_ip: "127.0.0.1".into(),
         };
         self.counts.take();
+        self.counts.take_sequential();
         let out = moim_local::invoke::invoke(&self.ctx, routes, build(&req, route, &params, "rid")).await.unwrap();
         let calls = self.counts.take();
         let body = out["body"].as_str().and_then(|b| serde_json::from_str(b).ok()).unwrap_or(Value::Null);
         let cookies = out["cookies"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
         (out["statusCode"].as_u64().unwrap(), body, cookies, calls)
+    }
+
+    /// (status, storage calls, sequential round trips) of one request, as [`Rig::call`].
+    pub async fn call_sequential(
+        &self,
+        routes: &'static [Route],
+        route: &str,
+        path: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u64, usize, usize) {
+        let (status, _, _, (g, q, t)) = self.call(routes, route, path, query, headers, body).await;
+        (status, g + q + t, self.counts.take_sequential())
     }
 }
 

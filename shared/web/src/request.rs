@@ -134,6 +134,22 @@ impl Req {
         authenticate(ctx, self.bearer()).await
     }
 
+    /// The first half of [`Req::auth`]: the caller's id from a verified access
+    /// token, without storage. A handler then reads the caller
+    /// ([`load_caller`]) beside its own first read instead of before it: one
+    /// sequential round trip fewer. Check the caller before using the read.
+    pub fn caller_id(&self, ctx: &AppContext) -> ApiResult<i64> {
+        verify_access(ctx, self.bearer())
+    }
+
+    /// [`Req::caller_id`] for optional auth: no header is anonymous (None).
+    pub fn maybe_caller_id(&self, ctx: &AppContext) -> ApiResult<Option<i64>> {
+        if self.header("authorization").is_none() {
+            return Ok(None);
+        }
+        self.caller_id(ctx).map(Some)
+    }
+
     /// Optional auth: no header is anonymous; a present but bad token is still 401.
     pub async fn maybe_auth(&self, ctx: &AppContext) -> ApiResult<Option<AuthUser>> {
         if self.header("authorization").is_none() {
@@ -147,12 +163,28 @@ impl Req {
 /// parameter): NOT_FOUND_TOKEN / INVALID_TOKEN / EXPIRED_TOKEN; a withdrawn or
 /// unknown user's token is INVALID_TOKEN.
 pub async fn authenticate(ctx: &AppContext, token: Option<&str>) -> ApiResult<AuthUser> {
+    load_caller(ctx, verify_access(ctx, token)?).await
+}
+
+/// The user id of a valid access token (no storage).
+fn verify_access(ctx: &AppContext, token: Option<&str>) -> ApiResult<i64> {
     let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or(ErrorCode::NOT_FOUND_TOKEN)?;
-    let claims = ctx.tokens.verify(token, TokenType::Access)?;
-    let user = moim_store::users::get_user(&*ctx.table, claims.user_id()?).await?;
-    match user {
+    Ok(ctx.tokens.verify(token, TokenType::Access)?.user_id()?)
+}
+
+/// The caller a verified token names; withdrawn or unknown is INVALID_TOKEN.
+pub async fn load_caller(ctx: &AppContext, user_id: i64) -> ApiResult<AuthUser> {
+    match moim_store::users::get_user(&*ctx.table, user_id).await? {
         Some(user) if !user.is_withdrawn() => Ok(AuthUser { user }),
         _ => Err(ErrorCode::INVALID_TOKEN.into()),
+    }
+}
+
+/// [`load_caller`] for an optional caller.
+pub async fn load_maybe_caller(ctx: &AppContext, user_id: Option<i64>) -> ApiResult<Option<AuthUser>> {
+    match user_id {
+        Some(id) => load_caller(ctx, id).await.map(Some),
+        None => Ok(None),
     }
 }
 
