@@ -3,7 +3,7 @@
 # the same way (cargo lambda build --release: lto, codegen-units=1, strip) and
 # measured in one run: a fresh process per invocation, from spawn to the first
 # byte of its first response, through a local Runtime API
-# (target/release/lambda-cold-start). The packages are built for this machine
+# (bench/src/lambda_cold_start.rs). The packages are built for this machine
 # (x86_64): the arm64 ones cannot execute here; size and code are the same
 # build, only the instruction set differs.
 #
@@ -41,8 +41,11 @@ build=(cargo lambda build --release --x86-64 --lambda-dir "$LAMBDA_DIR")
 for t in "${TARGETS[@]}"; do b=${t#*=}; build+=(--bin "${b%%:*}"); done
 log "building the packages for this machine: ${build[*]}"
 CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}/lambda-x86 "${build[@]}"
-log "building the harness and moim-local (release)"
-cargo build -q --release -p moim-bench --bin lambda-cold-start -p moim-local
+# The harness only serves the Runtime API and takes timestamps, and moim-local
+# only creates the table: the debug builds the tests already made will do.
+log "building the harness and moim-local"
+cargo build -q -p moim-bench --bin lambda-cold-start -p moim-local
+BIN_DIR=${CARGO_TARGET_DIR:-$PWD/target}/debug
 
 ensure_tools
 trap stop_emulators EXIT
@@ -52,7 +55,7 @@ export DYNAMODB_ENDPOINT=$MOIM_DYNAMODB_ENDPOINT S3_ENDPOINT=$MOIM_S3_ENDPOINT
 export JWT_SECRET=cold-start-secret-cold-start-secret PUBLIC_BASE_URL=http://127.0.0.1:9/images
 export RUST_LOG=warn
 # moim-local creates the table and the bucket from template.yaml.
-target/release/moim-local invoke UsersFunction -e events/users-email-availability.json >/dev/null
+"$BIN_DIR/moim-local" invoke UsersFunction -e events/users-email-availability.json >/dev/null
 
 args=()
 for t in "${TARGETS[@]}"; do
@@ -60,4 +63,4 @@ for t in "${TARGETS[@]}"; do
   args+=("$name=$LAMBDA_DIR/${rest%%:*}/bootstrap:${rest#*:}")
 done
 mkdir -p bench/results
-target/release/lambda-cold-start --runs "$RUNS" --out bench/results/lambda-cold-start.md "${args[@]}"
+"$BIN_DIR/lambda-cold-start" --runs "$RUNS" --out bench/results/lambda-cold-start.md "${args[@]}"

@@ -118,5 +118,9 @@ if grep -q 'panicked' "$DATA/server.log"; then
   log "fuzz: the server panicked"
   status=1
 fi
-[ "$status" -eq 0 ] && log "fuzz: OK (0 server errors, 0 responses outside the spec)" || log "fuzz: FAILED (see above and $REPORTS)"
+if [ "$status" -eq 0 ]; then
+  log "fuzz: OK (0 server errors, 0 responses outside the spec)"
+else
+  log "fuzz: FAILED (see above and $REPORTS)"
+fi
 exit "$status"

@@ -210,7 +210,7 @@ async fn main() -> Result<(), String> {
     let header = format!(
         "# Lambda cold start (fresh process → first response)\n\n- {} rounds, every function once per round, interleaved; {} CPUs\n- \
          a local Runtime API (this binary) serves one event per process; the function reaches DynamoDB Local / moto \
-         through the environment\n- reproduce: `bench/lambda-cold-start.sh`\n- chart: `{}`\n\n",
+         through the environment\n- reproduce: `bench/lambda-cold-start.sh`\n\n![cold start per function beside the hello]({})\n\n",
         runs,
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         svg_path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
