@@ -475,6 +475,8 @@ async fn my_groups_current_mypost_and_past() {
     assert_eq!(past.data()["items"][0]["status"], "FINISHED");
     let mine = host.get("/api/v2/groups/me?type=myPost&filter=ACTIVE&excludeStatuses=CLOSED").await;
     assert_eq!(ids(&mine), [later]);
+    // A bad myStatuses is refused for every type, also where it does not apply (the fuzzer's find).
+    host.get("/api/v2/groups/me?type=myPost&myStatuses=false").await.expect(400, "INVALID_INPUT_VALUE");
     let detail = c.get(&format!("/api/v2/groups/{soon_id}")).await;
     assert_eq!(detail.data()["status"], "FINISHED");
     m.post(&format!("/api/v2/groups/{soon_id}/left"), None).await.expect(400, "GROUP_CANNOT_LEAVE_IN_STATUS");

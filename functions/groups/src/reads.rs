@@ -132,6 +132,8 @@ async fn my_groups_of(ctx: &AppContext, req: &Req, me: i64) -> ApiResult<Reply> 
     };
     let (cursor, size) = req.page(PAGE_DEFAULT, PAGE_MAX)?;
     let statuses = parse_filter(req, default_filter)?;
+    // Validated for every type, so a bad value is a 400 even where it does not apply.
+    let my_statuses = parse_member_statuses(req)?;
     let now = Utc::now();
     let urls = Urls(&*ctx.blobs);
     if statuses.is_empty() {
@@ -158,7 +160,6 @@ async fn my_groups_of(ctx: &AppContext, req: &Req, me: i64) -> ApiResult<Reply> 
             groups.iter().zip(&memberships).map(|(g, m)| views::list_item(g, now, &urls, Some(m))).collect();
         return Ok(Reply::ok(json!({ "items": items, "nextCursor": next })));
     }
-    let my_statuses = parse_member_statuses(req)?;
     let (rows, next) = repo::member_groups(
         &*ctx.table,
         me,
