@@ -7,20 +7,25 @@
 //! megabyte of a package). [`default_chain`] is the full chain, for moim-local
 //! and the tools a developer runs against a real account with a profile.
 
+use std::sync::{Arc, OnceLock};
+
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_types::region::Region;
 use aws_types::sdk_config::SdkConfig;
 
 /// Region and credentials from `AWS_REGION` and `AWS_ACCESS_KEY_ID` /
 /// `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, read once (they do not change
-/// during a Lambda sandbox's life). The HTTP client, retries, timeouts and
-/// sleeps are the SDK's defaults, filled in by each client.
+/// during a Lambda sandbox's life), and one [`LazyHttpsClient`] shared by every
+/// SDK client built from it. Retries, timeouts and sleeps are the SDK's defaults.
 pub fn from_environment() -> Result<SdkConfig, String> {
-    from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()), LazyHttpsClient::default())
 }
 
-fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<SdkConfig, String> {
+fn from_vars(var: impl Fn(&str) -> Option<String>, http: LazyHttpsClient) -> Result<SdkConfig, String> {
     let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).ok_or("AWS_REGION is not set")?;
     let key = var("AWS_ACCESS_KEY_ID").ok_or("AWS_ACCESS_KEY_ID is not set")?;
     let secret = var("AWS_SECRET_ACCESS_KEY").ok_or("AWS_SECRET_ACCESS_KEY is not set")?;
@@ -29,7 +34,39 @@ fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<SdkConfig, String> 
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(Region::new(region))
         .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(http)
         .build())
+}
+
+/// The SDK's default HTTPS client (hyper, rustls on aws-lc), built on the first
+/// request instead of at client construction. The default one builds its TLS
+/// connector, and so reads and parses every root certificate of the system,
+/// while each SDK client is constructed (`validate_base_client_config`), once per
+/// client: at a Lambda's init, where a request that needs no storage (a 401, a
+/// validation error) then waits for it too. Shared, its connectors (and their
+/// connection pools) are also built once per process instead of once per client.
+#[derive(Debug, Default, Clone)]
+pub struct LazyHttpsClient {
+    inner: Arc<OnceLock<SharedHttpClient>>,
+}
+
+impl LazyHttpsClient {
+    fn inner(&self) -> &SharedHttpClient {
+        self.inner.get_or_init(|| {
+            aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build_https()
+        })
+    }
+
+    /// Whether the TLS client exists yet.
+    pub fn is_built(&self) -> bool {
+        self.inner.get().is_some()
+    }
+}
+
+impl HttpClient for LazyHttpsClient {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        self.inner().http_connector(settings, components)
+    }
 }
 
 /// `aws-config`'s default chain (environment, profiles, SSO, web identity,
@@ -47,24 +84,39 @@ mod tests {
         move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
     }
 
+    const LAMBDA_ENV: &[(&str, &str)] = &[
+        ("AWS_REGION", "ap-northeast-2"),
+        ("AWS_ACCESS_KEY_ID", "AKID"),
+        ("AWS_SECRET_ACCESS_KEY", "SECRET"),
+        ("AWS_SESSION_TOKEN", "TOKEN"),
+    ];
+
     #[tokio::test]
     async fn reads_the_lambda_environment() {
-        let conf = from_vars(vars(&[
-            ("AWS_REGION", "ap-northeast-2"),
-            ("AWS_ACCESS_KEY_ID", "AKID"),
-            ("AWS_SECRET_ACCESS_KEY", "SECRET"),
-            ("AWS_SESSION_TOKEN", "TOKEN"),
-        ]))
-        .unwrap();
+        let conf = from_vars(vars(LAMBDA_ENV), LazyHttpsClient::default()).unwrap();
         assert_eq!(conf.region().unwrap().as_ref(), "ap-northeast-2");
         let creds = conf.credentials_provider().unwrap().provide_credentials().await.unwrap();
         assert_eq!((creds.access_key_id(), creds.secret_access_key()), ("AKID", "SECRET"));
         assert_eq!(creds.session_token(), Some("TOKEN"));
     }
 
+    // Building clients must not build TLS (the cold start of a request that needs
+    // no storage); every client's first request goes through the one shared client.
+    #[tokio::test]
+    async fn builds_the_https_client_on_the_first_request_only() {
+        let http = LazyHttpsClient::default();
+        let conf = from_vars(vars(LAMBDA_ENV), http.clone()).unwrap();
+        let dynamo = crate::dynamo::client_from(&conf, Some("http://127.0.0.1:9"));
+        let _s3 = crate::blob::s3_client_from(&conf, Some("http://127.0.0.1:9"));
+        assert!(!http.is_built(), "constructing SDK clients built the HTTPS client");
+        let refused = dynamo.list_tables().send().await;
+        assert!(refused.is_err(), "nothing listens on port 9");
+        assert!(http.is_built(), "the request did not go through the shared client");
+    }
+
     #[test]
     fn names_what_is_missing() {
-        let missing = |pairs: &[(&str, &str)]| from_vars(vars(pairs)).unwrap_err();
+        let missing = |pairs: &[(&str, &str)]| from_vars(vars(pairs), LazyHttpsClient::default()).unwrap_err();
         assert_eq!(missing(&[]), "AWS_REGION is not set");
         assert_eq!(missing(&[("AWS_DEFAULT_REGION", "us-east-1")]), "AWS_ACCESS_KEY_ID is not set");
         assert_eq!(
