@@ -42,7 +42,9 @@ TARGETS=(
 )
 LAMBDA_DIR=${CARGO_TARGET_DIR:-$PWD/target}/lambda-x86/lambda
 build=(cargo lambda build --release --x86-64 --lambda-dir "$LAMBDA_DIR")
-for b in $(for t in "${TARGETS[@]}"; do b=${t#*=}; echo "${b%%:*}"; done | sort -u); do build+=(--bin "$b"); done
+bins=()
+for t in "${TARGETS[@]}"; do b=${t#*=}; bins+=("${b%%:*}"); done
+for b in $(printf '%s\n' "${bins[@]}" | sort -u); do build+=(--bin "$b"); done
 log "building the packages for this machine: ${build[*]}"
 CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}/lambda-x86 "${build[@]}"
 # The harness only serves the Runtime API and takes timestamps, and moim-local

@@ -139,7 +139,7 @@ for path in sys.argv[1:]:
 sys.exit(failed)
 PY
 
-log "lint-workflows: shellcheck $(shellcheck --version | sed -n 's/^version: //p') on the run: blocks, scripts/lint-workflows.sh and tests/e2e/run.sh"
+log "lint-workflows: shellcheck $(shellcheck --version | sed -n 's/^version: //p') on the run: blocks, scripts/lint-workflows.sh, tests/e2e/run.sh and .ci/run"
 shellcheck -x scripts/lint-workflows.sh tests/e2e/run.sh .ci/run || status=1
 "$VENV/bin/python" - "$selftest" "${workflows[@]}" <<'PY' || status=1
 """Shellcheck each bash `run:` block, reporting positions in the workflow file."""

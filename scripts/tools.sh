@@ -11,10 +11,19 @@ VENV="$MOIM_TOOLS/venv"
 
 log() { printf '[moim] %s\n' "$*" >&2; }
 
+# Debian packages (arguments go to apt-get install), as root or through sudo; the
+# package lists are refreshed once per run.
+apt_install() {
+  local sudo=
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  if [ -z "${MOIM_APT_UPDATED:-}" ]; then $sudo apt-get update -qq && MOIM_APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
 ensure_java() {
   if ! command -v java >/dev/null 2>&1; then
     log "installing Java 17 (Debian openjdk-17-jre-headless)"
-    apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+    apt_install openjdk-17-jre-headless
   fi
 }
 

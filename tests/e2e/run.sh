@@ -14,9 +14,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+# shellcheck source=scripts/tools.sh
+source scripts/tools.sh # MOIM_TOOLS, log, apt_install
+# shellcheck source=scripts/emulators.sh
+source scripts/emulators.sh # wait_http
 
-log() { printf '[e2e %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+die() { log "e2e: $*"; exit 1; }
 
 FRONTEND=${WEGO_FRONTEND:-}
 while [ $# -gt 0 ]; do
@@ -28,8 +31,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-TOOLS=${MOIM_TOOLS:-$HOME/.cache/moim-tools}
-CACHE=$TOOLS/e2e
+CACHE=$MOIM_TOOLS/e2e
 PNPM_VERSION=10.13.1
 FRONTEND_REPO=${WEGO_FRONTEND_REPO:-https://github.com/WeGo-Together/WeGo_FrontEnd.git}
 FRONTEND_REF=${WEGO_FRONTEND_REF:-53c546e454717cc39a53676846977b9d2c9ca6c0}
@@ -48,18 +50,14 @@ rm -f "$OUT"/*.png
 CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
 if [ -z "$CHROMIUM" ]; then
   command -v apt-get >/dev/null || die "no chromium and no apt-get; set CHROMIUM=/path/to/chromium"
-  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
   log "installing Debian's chromium (apt-get)"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  apt_install --no-install-recommends chromium
   CHROMIUM=$(command -v chromium)
 fi
 # Without a Korean font every label in the screenshots is a row of boxes.
 if command -v fc-list >/dev/null && [ -z "$(fc-list :lang=ko)" ] && command -v apt-get >/dev/null; then
-  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
   log "installing a Korean font for the screenshots (fonts-nanum, apt-get)"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends fonts-nanum >/dev/null ||
-    log "no Korean font; the screenshots will show boxes for Hangul"
+  apt_install --no-install-recommends fonts-nanum || log "no Korean font; the screenshots will show boxes for Hangul"
 fi
 command -v node >/dev/null || die "node is needed (Node 20 or newer)"
 
@@ -127,8 +125,6 @@ done
 
 log "building moim-local"
 cargo build --quiet -p moim-local
-TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
-  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 DATA=$(mktemp -d)
 pids=()
 cleanup() {
@@ -139,24 +135,18 @@ cleanup() {
 trap cleanup EXIT
 
 MOIM_SWEEP_INTERVAL_SECS=0 RUST_LOG=${RUST_LOG:-info} \
-  "$TARGET_DIR/debug/moim-local" serve --addr "127.0.0.1:$API_PORT" --data "$DATA" \
+  "${CARGO_TARGET_DIR:-target}/debug/moim-local" serve --addr "127.0.0.1:$API_PORT" --data "$DATA" \
   >"$OUT/moim-local.log" 2>&1 &
 pids+=($!)
+api_pid=$!
 (cd "$FE" && NEXT_TELEMETRY_DISABLED=1 NODE_OPTIONS="--require $ROOT/tests/e2e/resolve-local.cjs" \
   E2E_LOOPBACK_HOSTS=$HOST exec ./node_modules/.bin/next start -p "$WEB_PORT" -H 127.0.0.1 \
   >"$OUT/next.log" 2>&1) &
 pids+=($!)
+web_pid=$!
 
-wait_for() { # url what
-  for _ in $(seq 1 120); do
-    if curl -fso /dev/null --max-time 2 "$1"; then return 0; fi
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || die "$2 exited (see $OUT)"; done
-    sleep 0.5
-  done
-  die "$2 did not answer at $1 within 60 s"
-}
-wait_for "http://127.0.0.1:$API_PORT/openapi.json" moim-local
-wait_for "http://127.0.0.1:$WEB_PORT/login" "next start"
+wait_http "http://127.0.0.1:$API_PORT/openapi.json" moim-local "$api_pid" || die "see $OUT/moim-local.log"
+wait_http "http://127.0.0.1:$WEB_PORT/login" "next start" "$web_pid" || die "see $OUT/next.log"
 log "moim-local on 127.0.0.1:$API_PORT, the frontend on $WEB_URL"
 
 E2E_WEB=$WEB_URL E2E_API=http://127.0.0.1:$API_PORT E2E_HOST=$HOST E2E_OUT=$OUT CHROMIUM=$CHROMIUM \
