@@ -50,6 +50,19 @@ async fn member_socket(srv: &Server, c: &Client, user: i64, room: Option<i64>, s
     s
 }
 
+/// The next `n` MESSAGE frames, sorted by subscription id ("me" before "room"):
+/// a write's room messages and its notifications go out together, so their
+/// order across the two subscriptions is not fixed.
+async fn by_subscription(s: &mut StompClient, n: usize) -> Vec<(String, Value)> {
+    let mut got = Vec::new();
+    for _ in 0..n {
+        let (f, m) = s.message().await;
+        got.push((f.header("subscription").unwrap_or_default().to_string(), m));
+    }
+    got.sort_by(|x, y| x.0.cmp(&y.0));
+    got
+}
+
 /// A member's own socket sending `n` messages `"{k}:{i}"` into a room, then
 /// DISCONNECT; its receipt proves every SEND was handled.
 fn spawn_sender(url: String, token: String, room: i64, k: usize, n: usize) -> tokio::task::JoinHandle<()> {
@@ -179,18 +192,11 @@ async fn a_kicked_member_gets_the_kick_then_nothing_and_cannot_come_back() {
         let r = host.post(&format!("/api/v2/groups/{gid}/attendance/{b_id}/kick"), None).await;
         assert_eq!(r.status, 200, "{}", r.text);
         // Bob: the KICK message on the room, and his GROUP_JOIN_KICKED notification on his queue.
-        let mut kick = None;
-        let mut noti = None;
-        for _ in 0..2 {
-            let (f, m) = bs.message().await;
-            match f.header("subscription") {
-                Some("room") => kick = Some(m),
-                _ => noti = Some(m),
-            }
-        }
-        let kick = kick.expect("KICK on the room");
-        assert_eq!((kick["messageType"].clone(), kick["targetUserId"].clone()), (json!("KICK"), json!(b_id)));
-        assert_eq!(noti.expect("notification")["type"], "GROUP_JOIN_KICKED");
+        let got = by_subscription(&mut bs, 2).await;
+        let (noti, kick) = (&got[0], &got[1]);
+        assert_eq!((noti.0.as_str(), kick.0.as_str()), ("me", "room"));
+        assert_eq!((kick.1["messageType"].clone(), kick.1["targetUserId"].clone()), (json!("KICK"), json!(b_id)));
+        assert_eq!(noti.1["type"], "GROUP_JOIN_KICKED");
         assert_eq!(hs.message().await.1["messageType"], "KICK");
 
         // Then nothing more reaches him from the room.
@@ -216,11 +222,18 @@ async fn a_kicked_member_gets_the_kick_then_nothing_and_cannot_come_back() {
         // A member who leaves stops receiving at once: not even their own leave message.
         let (l, l_id, _) = c.register("l@b.com", "Leaver").await;
         assert_eq!(l.post(&format!("/api/v2/groups/{gid}/attend"), None).await.status, 200);
-        assert_eq!(hs.message().await.1["content"], "Leaver님이 입장했습니다.");
-        assert_eq!(hs.message().await.1["type"], "GROUP_JOIN");
+        let got = by_subscription(&mut hs, 2).await;
+        assert_eq!(
+            (got[0].1["type"].as_str(), got[1].1["content"].as_str()),
+            (Some("GROUP_JOIN"), Some("Leaver님이 입장했습니다."))
+        );
         let mut ls = member_socket(&srv, &l, l_id, Some(room), false).await;
         assert_eq!(l.post(&format!("/api/v2/groups/{gid}/left"), None).await.status, 200);
-        assert_eq!(hs.message().await.1["content"], "Leaver님이 퇴장했습니다.");
+        let got = by_subscription(&mut hs, 2).await;
+        assert_eq!(
+            (got[0].1["type"].as_str(), got[1].1["content"].as_str()),
+            (Some("GROUP_LEAVE"), Some("Leaver님이 퇴장했습니다."))
+        );
         ls.quiet(Duration::from_millis(500)).await;
     }
 }
@@ -293,12 +306,7 @@ async fn notifications_and_room_events_arrive_live() {
         let mut tab = member_socket(&srv, &host, host_id, None, false).await;
 
         assert_eq!(a.post(&format!("/api/v2/groups/{gid}/attend"), None).await.status, 200);
-        let mut got = Vec::new();
-        for _ in 0..2 {
-            let (f, m) = hs.message().await;
-            got.push((f.header("subscription").unwrap().to_string(), m));
-        }
-        got.sort_by(|x, y| x.0.cmp(&y.0));
+        let got = by_subscription(&mut hs, 2).await;
         assert_eq!(got[0].0, "me");
         assert_eq!(got[0].1["type"], "GROUP_JOIN");
         assert_eq!(got[0].1["user"]["nickname"], "Alice");

@@ -7,7 +7,7 @@ use moim_domain::group::HostAction;
 use moim_domain::{DomainError, ErrorCode};
 use moim_store::chat as repo;
 use moim_store::{keys, users, StoreError};
-use moim_web::request::load_caller;
+use moim_web::request::{load_caller, with_caller};
 use moim_web::{ApiError, ApiResult, AppContext, Reply, Req};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -41,9 +41,8 @@ async fn summarise(ctx: &AppContext, room_id: i64, viewer: i64) -> ApiResult<(Va
 pub(crate) async fn list(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let me = req.caller_id(ctx)?;
     // The caller beside their rooms; the rooms are used once the caller is.
-    let (caller, mine) = futures::join!(load_caller(ctx, me), repo::my_participations(&*ctx.table, me, ROOMS_MAX));
-    caller?;
-    let mine = mine?;
+    let (_, mine) =
+        with_caller(ctx, me, async { Ok(repo::my_participations(&*ctx.table, me, ROOMS_MAX).await?) }).await?;
     let mut rooms: Vec<(Value, DateTime<Utc>)> = futures::stream::iter(mine)
         .map(|p| async move {
             match summarise(ctx, p.room_id, me).await {
@@ -99,9 +98,8 @@ pub(crate) async fn dm(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
 pub(crate) async fn detail(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let me = req.caller_id(ctx)?;
     let room_id = req.path_id("roomId")?;
-    let (caller, room) = futures::join!(load_caller(ctx, me), room_for(ctx, room_id, me));
-    caller?;
-    Ok(Reply::ok(views::detail(&room?, me, &*ctx.blobs)))
+    let (_, room) = with_caller(ctx, me, room_for(ctx, room_id, me)).await?;
+    Ok(Reply::ok(views::detail(&room, me, &*ctx.blobs)))
 }
 
 /// History, newest first; `cursor` is the oldest messageId of the previous page.
@@ -149,20 +147,25 @@ pub(crate) async fn participants(ctx: &AppContext, req: Req) -> ApiResult<Reply>
 
 /// POST /kick: in a GROUP room it is the group kick (§5's checks and effects).
 pub(crate) async fn kick(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let caller_id = req.caller_id(ctx)?;
     let room_id = req.path_id("roomId")?;
     let target = target_of(req.json()?)?;
-    let room = repo::get_room(&*ctx.table, room_id).await?.ok_or(ErrorCode::CHAT_ROOM_NOT_FOUND)?;
+    let (caller, room) = with_caller(ctx, caller_id, async { Ok(repo::get_room(&*ctx.table, room_id).await?) }).await?;
+    let room = room.ok_or(ErrorCode::CHAT_ROOM_NOT_FOUND)?;
     let group_id = match (room.kind, room.group_id) {
         (RoomType::Group, Some(g)) => g,
         _ => return Err(ErrorCode::CHAT_KICK_NOT_ALLOWED.into()),
     };
     let (outcome, _) =
-        moim_groups::moderate_member(ctx, &caller, group_id, target, HostAction::Kick).await.map_err(|e| match e {
-            // The room's group is gone: for the chat API the room is.
-            ApiError::Domain(d) if d.code == ErrorCode::GROUP_NOT_FOUND_BY_ID => ErrorCode::CHAT_ROOM_NOT_FOUND.into(),
-            other => other,
-        })?;
+        moim_groups::moderate_member(ctx, moim_groups::Caller::Read(&caller), group_id, target, HostAction::Kick)
+            .await
+            .map_err(|e| match e {
+                // The room's group is gone: for the chat API the room is.
+                ApiError::Domain(d) if d.code == ErrorCode::GROUP_NOT_FOUND_BY_ID => {
+                    ErrorCode::CHAT_ROOM_NOT_FOUND.into()
+                }
+                other => other,
+            })?;
     Ok(Reply::ok(json!({
         "chatRoomId": room_id,
         "targetUserId": target,

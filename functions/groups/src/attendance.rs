@@ -5,11 +5,11 @@ use moim_domain::group::{GroupState, HostAction, MemberStatus, Outcome, Profile}
 use moim_domain::group_input::validate_join_message;
 use moim_domain::{DomainError, ErrorCode};
 use moim_store::keys;
-use moim_web::{ApiError, ApiResult, AppContext, AuthUser, Reply, Req};
+use moim_web::{ApiError, ApiResult, AppContext, Reply, Req};
 use serde::Deserialize;
 
 use crate::views;
-use crate::{load, mutate};
+use crate::{load, mutate, Caller};
 
 #[derive(Deserialize, Default)]
 struct AttendBody {
@@ -17,29 +17,30 @@ struct AttendBody {
 }
 
 pub(crate) async fn attend(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let caller_id = req.caller_id(ctx)?;
     let body: AttendBody = req.json_opt()?.unwrap_or_default();
     let id = req.path_id("groupId")?;
     validate_join_message(body.message.as_deref())?;
-    let me = Profile::of(&caller.user);
     let group_user_id = keys::next_id();
-    let (outcome, now) =
-        mutate(ctx, id, &caller.user, |s, now| s.attend(&me, body.message.clone(), group_user_id, now)).await?;
+    let (outcome, now) = mutate(ctx, id, Caller::Id(caller_id), |s, caller, now| {
+        s.attend(&Profile::of(caller), body.message.clone(), group_user_id, now)
+    })
+    .await?;
     Ok(Reply::ok(views::attendance(&outcome.group, &outcome.changed[0], now)))
 }
 
 pub(crate) async fn left(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let caller_id = req.caller_id(ctx)?;
     let id = req.path_id("groupId")?;
-    let (outcome, now) = mutate(ctx, id, &caller.user, |s, now| s.leave(caller.id(), now)).await?;
+    let (outcome, now) = mutate(ctx, id, Caller::Id(caller_id), |s, _, now| s.leave(caller_id, now)).await?;
     Ok(Reply::ok(views::attendance(&outcome.group, &outcome.changed[0], now)))
 }
 
 async fn moderate(ctx: &AppContext, req: Req, action: HostAction) -> ApiResult<Reply> {
-    let caller: AuthUser = req.auth(ctx).await?;
+    let caller_id = req.caller_id(ctx)?;
     let id = req.path_id("groupId")?;
     let target = req.path_id("targetUserId")?;
-    let (outcome, now) = moderate_member(ctx, &caller, id, target, action).await?;
+    let (outcome, now) = moderate_member(ctx, Caller::Id(caller_id), id, target, action).await?;
     Ok(Reply::ok(views::target_result(&outcome.group, &outcome.changed[0], now)))
 }
 
@@ -47,17 +48,21 @@ async fn moderate(ctx: &AppContext, req: Req, action: HostAction) -> ApiResult<R
 /// the chat function's kick in a GROUP room is this, too.
 pub async fn moderate_member(
     ctx: &AppContext,
-    caller: &AuthUser,
+    caller: Caller<'_>,
     group_id: i64,
     target: i64,
     action: HostAction,
 ) -> ApiResult<(Outcome, DateTime<Utc>)> {
-    if target == caller.id() {
+    let caller_id = match caller {
+        Caller::Id(id) => id,
+        Caller::Read(c) => c.id(),
+    };
+    if target == caller_id {
         if let Some(code) = action.self_error() {
             return Err(code.into());
         }
     }
-    mutate(ctx, group_id, &caller.user, |s, now| s.moderate(action, caller.id(), target, now)).await
+    mutate(ctx, group_id, caller, |s, _, now| s.moderate(action, caller_id, target, now)).await
 }
 
 pub(crate) async fn approve(ctx: &AppContext, req: Req) -> ApiResult<Reply> {

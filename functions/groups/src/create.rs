@@ -12,6 +12,7 @@ use moim_domain::{DomainError, ErrorCode};
 use moim_store::groups as repo;
 use moim_store::users::{self as user_repo, FollowList};
 use moim_store::{keys, notifications, realtime, Item, StoreError};
+use moim_web::request::with_caller;
 use moim_web::{ApiResult, AppContext, Reply, Req};
 use serde_json::Value;
 
@@ -19,14 +20,22 @@ use crate::views::{self, Urls};
 use crate::{images, with_retries, FANOUT_MAX, INLINE_FANOUT};
 
 pub(crate) async fn create(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let me = req.caller_id(ctx)?;
     let body: Value = req.json()?;
     let now = Utc::now();
     let new = validate_create(&body, now)?;
-    check_cooldown(ctx, caller.id(), now).await?;
-    let images = images::resolve(ctx, caller.id(), &new.images, &[], now).await?.images;
-
-    let recipients = followers_to_notify(ctx, caller.id()).await?;
+    // Independent reads, together; answered in this order: the caller, the
+    // cooldown, the photos, then the followers to notify.
+    let checks = async {
+        let (cooldown, images, recipients) = futures::join!(
+            check_cooldown(ctx, me, now),
+            images::resolve(ctx, me, &new.images, &[], now),
+            followers_to_notify(ctx, me),
+        );
+        cooldown?;
+        Ok((images?.images, recipients?))
+    };
+    let (caller, (images, recipients)) = with_caller(ctx, me, checks).await?;
     with_retries(|| async {
         let now = Utc::now();
         let host = Profile::of(&caller.user);

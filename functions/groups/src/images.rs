@@ -25,18 +25,24 @@ pub async fn resolve(
     current: &[GroupImage],
     now: DateTime<Utc>,
 ) -> ApiResult<Resolved> {
+    let kept = |r: &ImageRef| current.iter().find(|i| i.image_key == r.image_key);
+    // The new keys' uploads are read together, then checked in request order.
+    let uploads = futures::future::try_join_all(refs.iter().map(|r| async move {
+        match kept(r) {
+            Some(_) => Ok(None),
+            None => uploads::get(&*ctx.table, &r.image_key).await,
+        }
+    }))
+    .await?;
     let mut images = Vec::with_capacity(refs.len());
     let mut new = Vec::new();
-    for (order, r) in refs.iter().enumerate() {
+    for ((order, r), upload) in refs.iter().enumerate().zip(uploads) {
         let sort_order = order as i64;
-        if let Some(kept) = current.iter().find(|i| i.image_key == r.image_key) {
+        if let Some(kept) = kept(r) {
             images.push(GroupImage { sort_order, ..kept.clone() });
             continue;
         }
-        let upload = uploads::get(&*ctx.table, &r.image_key)
-            .await?
-            .filter(|u| u.kind == UploadKind::Group)
-            .ok_or_else(|| image::not_found(&r.image_key))?;
+        let upload = upload.filter(|u| u.kind == UploadKind::Group).ok_or_else(|| image::not_found(&r.image_key))?;
         upload.check_usable(caller, now)?;
         let img = group_image(&*ctx.blobs, &r.image_key, sort_order);
         new.push(img.clone());

@@ -23,7 +23,8 @@ use moim_domain::{DomainError, ErrorCode};
 use moim_store::chat as chat_repo;
 use moim_store::groups as repo;
 use moim_store::{keys, notifications, realtime, Item, StoreError, Table, WriteOp};
-use moim_web::{route, ApiResult, AppContext, Route};
+use moim_web::request::with_caller;
+use moim_web::{route, ApiResult, AppContext, AuthUser, Route};
 
 pub use attendance::moderate_member;
 pub use views::{DEFAULT_CARD_KEY, DEFAULT_THUMB_KEY};
@@ -70,6 +71,29 @@ async fn backoff(attempt: u32) {
 
 async fn load(t: &dyn Table, id: i64) -> ApiResult<GroupState> {
     Ok(repo::read_state(t, id).await?.ok_or(ErrorCode::GROUP_NOT_FOUND_BY_ID)?)
+}
+
+/// The states an optimistic write decides on: the first attempt takes the one
+/// read beside the caller, every retry reads the group again.
+struct GroupReads {
+    group_id: i64,
+    first: std::sync::Mutex<Option<GroupState>>,
+}
+
+impl GroupReads {
+    /// Reads the caller (a verified token's id) beside the group.
+    async fn with_caller(ctx: &AppContext, caller_id: i64, group_id: i64) -> ApiResult<(AuthUser, GroupReads)> {
+        let (caller, first) = with_caller(ctx, caller_id, load(&*ctx.table, group_id)).await?;
+        Ok((caller, GroupReads { group_id, first: std::sync::Mutex::new(Some(first)) }))
+    }
+
+    async fn next(&self, t: &dyn Table) -> ApiResult<GroupState> {
+        let first = self.first.lock().expect("group reads").take();
+        match first {
+            Some(state) => Ok(state),
+            None => load(t, self.group_id).await,
+        }
+    }
 }
 
 /// The notifications of an outcome: new items, and the deletes of the unread
@@ -126,19 +150,32 @@ fn committed(r: Result<(), StoreError>) -> ApiResult<Option<()>> {
     }
 }
 
-/// Reads the group, lets the domain decide, writes the outcome at the version
-/// read; on a lost race it reads again (bounded). Returns the outcome written,
-/// after its live effects (room messages, notifications) went out.
+/// Whom a group write acts for: the id of a verified token (the user is then
+/// read beside the group), or a caller the handler already read.
+pub enum Caller<'a> {
+    Id(i64),
+    Read(&'a AuthUser),
+}
+
+/// Reads the group (the first time beside the caller), lets the domain decide,
+/// writes the outcome at the version read; on a lost race it reads the group
+/// again (bounded). Returns the outcome written, after its live effects (room
+/// messages, notifications) went out.
 async fn mutate(
     ctx: &AppContext,
     group_id: i64,
-    actor: &User,
-    decide: impl Fn(&GroupState, DateTime<Utc>) -> Result<Outcome, DomainError>,
+    caller: Caller<'_>,
+    decide: impl Fn(&GroupState, &User, DateTime<Utc>) -> Result<Outcome, DomainError>,
 ) -> ApiResult<(Outcome, DateTime<Utc>)> {
+    let (caller, reads) = match caller {
+        Caller::Id(id) => GroupReads::with_caller(ctx, id, group_id).await?,
+        Caller::Read(c) => (c.clone(), GroupReads { group_id, first: std::sync::Mutex::new(None) }),
+    };
+    let actor = &caller.user;
     let (outcome, now, live) = with_retries(|| async {
-        let state = load(&*ctx.table, group_id).await?;
+        let state = reads.next(&*ctx.table).await?;
         let now = Utc::now();
-        let mut outcome = decide(&state, now)?;
+        let mut outcome = decide(&state, actor, now)?;
         let (items, replaced) = notification_writes(ctx, &mut outcome, actor, now).await?;
         let changes = moim_domain::chat::room_changes(&state, &outcome.changed);
         let (room_ops, messages) = chat_repo::change_ops(state.group.chat_room_id, &changes, now);
@@ -167,10 +204,10 @@ async fn mutate(
     Ok((outcome, now))
 }
 
-/// What a committed group write pushes live (API.md §9): a leaver's room
-/// subscriptions go first (their own leave message would only bounce), then the
-/// SYSTEM / KICK messages reach the room, then a kicked or banned member's
-/// subscriptions go (after the KICK reached them), then the notifications.
+/// What a committed group write pushes live (API.md §9): the room's changes
+/// (leavers' subscriptions, SYSTEM / KICK messages, kicked members'
+/// subscriptions, in that order: [`realtime::room_update`]) and, beside them,
+/// the notifications, which go to the receivers' own destinations.
 pub(crate) struct Live {
     pub room_id: i64,
     pub messages: Vec<moim_domain::chat::Message>,
@@ -182,24 +219,12 @@ pub(crate) struct Live {
 impl Live {
     pub async fn send(self, ctx: &AppContext) {
         let (t, push) = (&*ctx.table, &*ctx.push);
-        let room = realtime::room_destination(self.room_id);
-        let drop = |users: Vec<i64>| {
-            let room = room.clone();
-            async move {
-                for user in users {
-                    if let Err(e) = realtime::drop_user_subscriptions(t, &room, user).await {
-                        tracing::warn!(room_id = self.room_id, user, error = %e, "dropping room subscriptions failed");
-                    }
-                }
-            }
-        };
-        drop(self.left).await;
-        for m in &self.messages {
-            if let Err(e) = realtime::publish(t, push, &room, &m.message_id.to_string(), &m.view().to_string()).await {
-                tracing::warn!(room_id = self.room_id, error = %e, "room message push failed");
-            }
+        let messages: Vec<(String, String)> =
+            self.messages.iter().map(|m| (m.message_id.to_string(), m.view().to_string())).collect();
+        let room = realtime::room_update(t, push, self.room_id, &messages, &self.left, &self.kicked);
+        let (room, ()) = futures::join!(room, realtime::push_notifications(t, push, &self.notifications));
+        if let Err(e) = room {
+            tracing::warn!(room_id = self.room_id, error = %e, "live room update failed");
         }
-        drop(self.kicked).await;
-        realtime::push_notifications(t, push, &self.notifications).await;
     }
 }

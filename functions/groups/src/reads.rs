@@ -4,7 +4,7 @@ use chrono::Utc;
 use moim_domain::group::{status_set, GroupStatus, MemberStatus, Membership, StatusFilter};
 use moim_domain::{DomainError, ErrorCode};
 use moim_store::groups as repo;
-use moim_web::request::{load_caller, load_maybe_caller};
+use moim_web::request::{load_maybe_caller, with_caller};
 use moim_web::{ApiError, ApiResult, AppContext, Reply, Req};
 use serde_json::{json, Value};
 
@@ -118,9 +118,8 @@ async fn searched(
 pub(crate) async fn my_groups(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let me = req.caller_id(ctx)?;
     // The caller beside the listing; the listing is answered once the caller is.
-    let (caller, reply) = futures::join!(load_caller(ctx, me), my_groups_of(ctx, &req, me));
-    caller?;
-    reply
+    let (_, reply) = with_caller(ctx, me, my_groups_of(ctx, &req, me)).await?;
+    Ok(reply)
 }
 
 async fn my_groups_of(ctx: &AppContext, req: &Req, me: i64) -> ApiResult<Reply> {

@@ -14,15 +14,16 @@ use moim_web::{ApiResult, AppContext, Reply, Req};
 use serde_json::Value;
 
 use crate::views;
-use crate::{committed, images, load, with_retries};
+use crate::{committed, images, with_retries, GroupReads};
 
 pub(crate) async fn update(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let caller_id = req.caller_id(ctx)?;
     let body: Value = req.json()?;
     let id = req.path_id("groupId")?;
     let patch = parse_patch(&body)?;
+    let (caller, reads) = GroupReads::with_caller(ctx, caller_id, id).await?;
     let (reply, removed) = with_retries(|| async {
-        let state = load(&*ctx.table, id).await?;
+        let state = reads.next(&*ctx.table).await?;
         let now = Utc::now();
         let updated = state.update(caller.id(), &patch, now)?;
         let mut group = updated.group;
@@ -61,10 +62,11 @@ pub(crate) async fn update(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
 }
 
 pub(crate) async fn delete(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let caller_id = req.caller_id(ctx)?;
     let id = req.path_id("groupId")?;
+    let (caller, reads) = GroupReads::with_caller(ctx, caller_id, id).await?;
     let (rest, removed, room, notes) = with_retries(|| async {
-        let state = load(&*ctx.table, id).await?;
+        let state = reads.next(&*ctx.table).await?;
         if !state.is_host(caller.id()) {
             return Err(ErrorCode::GROUP_ONLY_HOST_CAN_UPDATE.into());
         }
@@ -90,15 +92,25 @@ pub(crate) async fn delete(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
         Ok(committed(ctx.table.transact(first).await)?.map(|()| (rest, state.group.images.clone(), room, notes)))
     })
     .await?;
-    images::delete_files(ctx, &removed).await;
-    // The room is gone: nobody stays subscribed to it.
+    // The group is gone for readers. Together: its files, its remaining
+    // memberships, the room's subscriptions (nobody stays subscribed to a gone
+    // room) and the members' notifications.
     let (t, push) = (&*ctx.table, &*ctx.push);
-    realtime::drop_subscriptions(t, &realtime::room_destination(room), |_| true).await?;
-    realtime::push_notifications(t, push, &notes).await;
-    // The group is gone for readers; its remaining memberships follow.
-    for chunk in rest.chunks(moim_store::table::MAX_TRANSACT_OPS) {
-        ctx.table.transact(chunk.to_vec()).await?;
-    }
+    let room = realtime::room_destination(room);
+    let memberships = async {
+        for chunk in rest.chunks(moim_store::table::MAX_TRANSACT_OPS) {
+            t.transact(chunk.to_vec()).await?;
+        }
+        Ok::<(), StoreError>(())
+    };
+    let (memberships, subscriptions, (), ()) = futures::join!(
+        memberships,
+        realtime::drop_subscriptions(t, &room, |_| true),
+        realtime::push_notifications(t, push, &notes),
+        images::delete_files(ctx, &removed),
+    );
+    memberships?;
+    subscriptions?;
     Ok(Reply::no_content())
 }
 

@@ -10,7 +10,7 @@ use moim_domain::ErrorCode;
 use moim_store::notifications::{unread_gsi, view};
 use moim_store::table::{GSI2PK, GSI2SK, MAX_TRANSACT_OPS};
 use moim_store::{keys, Cond, Item, Query, SkCond, Update, WriteOp};
-use moim_web::request::load_caller;
+use moim_web::request::with_caller;
 use moim_web::{route, ApiResult, AppContext, Reply, Req, Route};
 use serde_json::{json, Value};
 
@@ -34,9 +34,7 @@ async fn list(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
         q = q.sk(SkCond::Between(keys::pad(0), keys::pad(c.saturating_sub(1).max(0))));
     }
     // The caller and the page together; the page is only used once the caller is.
-    let (caller, page) = futures::join!(load_caller(ctx, caller_id), ctx.table.query(q));
-    caller?;
-    let page = page?;
+    let (_, page) = with_caller(ctx, caller_id, async { Ok(ctx.table.query(q).await?) }).await?;
     let next = if page.cursor.is_some() { page.items.last().and_then(|i| i.get("id").cloned()) } else { None };
     let items: Vec<Value> = page.items.iter().map(view).collect();
     Ok(Reply::ok(json!({ "notifications": items, "nextCursor": next })))
@@ -58,9 +56,8 @@ async fn unread(ctx: &AppContext, user_id: i64) -> ApiResult<Vec<Item>> {
 
 async fn unread_count(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let caller_id = req.caller_id(ctx)?;
-    let (caller, unread) = futures::join!(load_caller(ctx, caller_id), unread(ctx, caller_id));
-    caller?;
-    Ok(Reply::ok(unread?.len()))
+    let (_, unread) = with_caller(ctx, caller_id, unread(ctx, caller_id)).await?;
+    Ok(Reply::ok(unread.len()))
 }
 
 fn mark_read(id: i64, receiver: i64, now: &str) -> WriteOp {
@@ -71,13 +68,15 @@ fn mark_read(id: i64, receiver: i64, now: &str) -> WriteOp {
 
 /// The caller's notification: 404 before 403.
 async fn own(ctx: &AppContext, req: &Req) -> ApiResult<(i64, Item, i64)> {
-    let caller = req.auth(ctx).await?;
+    let caller_id = req.caller_id(ctx)?;
     let id = req.path_id("id")?;
-    let item = ctx.table.get(&keys::notification(id)).await?.ok_or(ErrorCode::NOT_FOUND_NOTIFICATION)?;
-    if item.get("receiverId").and_then(Value::as_i64) != Some(caller.id()) {
+    let read = async { Ok(ctx.table.get(&keys::notification(id)).await?) };
+    let (_, item) = with_caller(ctx, caller_id, read).await?;
+    let item = item.ok_or(ErrorCode::NOT_FOUND_NOTIFICATION)?;
+    if item.get("receiverId").and_then(Value::as_i64) != Some(caller_id) {
         return Err(ErrorCode::USER_ACCESS_DENIED.into());
     }
-    Ok((id, item, caller.id()))
+    Ok((id, item, caller_id))
 }
 
 async fn read_one(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
@@ -99,12 +98,17 @@ async fn read_one(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
 const READ_ALL_ATTEMPTS: usize = 8;
 
 async fn read_all(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let me = req.caller_id(ctx)?;
     let now = moim_domain::time::format(Utc::now());
-    'round: for _ in 0..READ_ALL_ATTEMPTS {
-        let ids: Vec<i64> = unread(ctx, caller.id()).await?.iter().filter_map(|i| i.get("id")?.as_i64()).collect();
+    // The first round's unread set is read beside the caller.
+    let (_, mut unread_now) = with_caller(ctx, me, unread(ctx, me)).await?;
+    'round: for round in 0..READ_ALL_ATTEMPTS {
+        if round > 0 {
+            unread_now = unread(ctx, me).await?;
+        }
+        let ids: Vec<i64> = unread_now.iter().filter_map(|i| i.get("id")?.as_i64()).collect();
         for chunk in ids.chunks(MAX_TRANSACT_OPS) {
-            match ctx.table.transact(chunk.iter().map(|id| mark_read(*id, caller.id(), &now)).collect()).await {
+            match ctx.table.transact(chunk.iter().map(|id| mark_read(*id, me, &now)).collect()).await {
                 Ok(()) => {}
                 // One of them is gone since the query: read the unread set again.
                 Err(moim_store::StoreError::ConditionFailed { .. } | moim_store::StoreError::Conflict) => {
@@ -125,9 +129,11 @@ async fn delete_one(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
 }
 
 async fn delete_all(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let me = req.caller_id(ctx)?;
+    // The newest page, again after each delete: the first read goes beside the caller.
+    let newest = || ctx.table.query(Query::gsi1(keys::notifications_gsi(me)).limit(MAX_TRANSACT_OPS));
+    let (_, mut page) = with_caller(ctx, me, async { Ok(newest().await?) }).await?;
     loop {
-        let page = ctx.table.query(Query::gsi1(keys::notifications_gsi(caller.id())).limit(MAX_TRANSACT_OPS)).await?;
         if page.items.is_empty() {
             return Ok(Reply::no_content());
         }
@@ -136,5 +142,6 @@ async fn delete_all(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
         if page.cursor.is_none() {
             return Ok(Reply::no_content());
         }
+        page = newest().await?;
     }
 }

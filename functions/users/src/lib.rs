@@ -10,7 +10,7 @@ use moim_domain::user::{self, Follow, User};
 use moim_domain::{DomainError, ErrorCode};
 use moim_store::users::{self as repo, FollowList};
 use moim_store::{keys, notifications, StoreError};
-use moim_web::request::load_maybe_caller;
+use moim_web::request::{load_maybe_caller, with_caller};
 use moim_web::{route, ApiResult, AppContext, Reply, Req, Route};
 use serde::Deserialize;
 use serde_json::json;
@@ -139,9 +139,9 @@ async fn nickname_availability(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
 }
 
 async fn follow(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let caller_id = req.caller_id(ctx)?;
     let nick = req.query_required("followNickname")?;
-    let target = user_by_nickname(ctx, &nick).await?;
+    let (caller, target) = with_caller(ctx, caller_id, user_by_nickname(ctx, &nick)).await?;
     if target.user_id == caller.id() {
         return Err(ErrorCode::NOT_SAME_FOLLOW.into());
     }
@@ -171,9 +171,9 @@ async fn follow(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
 }
 
 async fn unfollow(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let caller_id = req.caller_id(ctx)?;
     let nick = req.query_required("unFollowNickname")?;
-    let target = user_by_nickname(ctx, &nick).await?;
+    let (caller, target) = with_caller(ctx, caller_id, user_by_nickname(ctx, &nick)).await?;
     if target.user_id == caller.id() {
         return Err(ErrorCode::NOT_SAME_UNFOLLOW.into());
     }

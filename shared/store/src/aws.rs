@@ -11,7 +11,9 @@ use std::sync::{Arc, OnceLock};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
+use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_http_client::ConnectorBuilder;
 use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_types::region::Region;
@@ -45,6 +47,9 @@ fn from_vars(var: impl Fn(&str) -> Option<String>, http: LazyHttpsClient) -> Res
 /// client: at a Lambda's init, where a request that needs no storage (a 401, a
 /// validation error) then waits for it too. Shared, its connectors (and their
 /// connection pools) are also built once per process instead of once per client.
+/// Its connectors are built as the SDK's default ones are (aws-smithy-runtime's
+/// `default_https_client`): the connector settings, the sleep, and the proxy
+/// from `HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY`, as the default honours them.
 #[derive(Debug, Default, Clone)]
 pub struct LazyHttpsClient {
     inner: Arc<OnceLock<SharedHttpClient>>,
@@ -53,7 +58,15 @@ pub struct LazyHttpsClient {
 impl LazyHttpsClient {
     fn inner(&self) -> &SharedHttpClient {
         self.inner.get_or_init(|| {
-            aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build_https()
+            aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+                let mut connector = ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+                connector.set_connector_settings(settings.cloned());
+                if let Some(components) = components {
+                    connector.set_sleep_impl(components.sleep_impl());
+                }
+                connector.set_proxy_config(Some(ProxyConfig::from_env()));
+                connector.build()
+            })
         })
     }
 
@@ -112,6 +125,32 @@ mod tests {
         let refused = dynamo.list_tables().send().await;
         assert!(refused.is_err(), "nothing listens on port 9");
         assert!(http.is_built(), "the request did not go through the shared client");
+    }
+
+    // As the SDK's default client: HTTP_PROXY routes a plain-HTTP endpoint through
+    // the proxy (a request line with the absolute URI), e.g. behind a corporate proxy.
+    #[tokio::test]
+    async fn honours_the_proxy_of_the_environment() {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = proxy.local_addr().unwrap();
+        let seen = tokio::spawn(async move {
+            let (socket, _) = proxy.accept().await.unwrap();
+            let mut line = String::new();
+            BufReader::new(socket).read_line(&mut line).await.unwrap();
+            line
+        });
+        // Edition 2021: safe; nextest runs each test in its own process.
+        std::env::set_var("HTTP_PROXY", format!("http://{addr}"));
+        let http = LazyHttpsClient::default();
+        let conf = from_vars(vars(LAMBDA_ENV), http).unwrap();
+        let dynamo = crate::dynamo::client_from(&conf, Some("http://dynamodb.moim-proxy-test.invalid:8000"));
+        let call = tokio::spawn(async move { dynamo.list_tables().send().await });
+        let line = tokio::time::timeout(std::time::Duration::from_secs(20), seen).await;
+        std::env::remove_var("HTTP_PROXY");
+        call.abort();
+        let line = line.expect("no connection reached the proxy").unwrap();
+        assert!(line.starts_with("POST http://dynamodb.moim-proxy-test.invalid:8000/"), "request line: {line:?}");
     }
 
     #[test]

@@ -307,33 +307,83 @@ pub async fn publish(
     Ok(deliver(t, push, &subs, message_id, body).await)
 }
 
-/// Removes a user's subscriptions to a destination (a member leaving a room).
-pub async fn drop_user_subscriptions(t: &dyn Table, destination: &str, user_id: i64) -> Result<(), StoreError> {
-    drop_subscriptions(t, destination, |s| s.user_id == user_id).await
-}
-
 /// Removes the subscriptions to a destination that `which` selects.
 pub async fn drop_subscriptions(
     t: &dyn Table,
     destination: &str,
     which: impl Fn(&Subscription) -> bool,
 ) -> Result<(), StoreError> {
-    let mut ops = Vec::new();
-    for s in subscribers(t, destination).await?.into_iter().filter(|s| which(s)) {
-        ops.push(WriteOp::delete(subscription_key(destination, &s.connection_id, &s.subscription_id)));
-        ops.push(WriteOp::delete(pointer_key(&s.connection_id, &s.subscription_id)));
-    }
+    let subs: Vec<Subscription> = subscribers(t, destination).await?.into_iter().filter(|s| which(s)).collect();
+    delete_subscriptions(t, &subs).await
+}
+
+async fn delete_subscriptions(t: &dyn Table, subs: &[Subscription]) -> Result<(), StoreError> {
+    let ops: Vec<WriteOp> = subs
+        .iter()
+        .flat_map(|s| {
+            [
+                WriteOp::delete(subscription_key(&s.destination, &s.connection_id, &s.subscription_id)),
+                WriteOp::delete(pointer_key(&s.connection_id, &s.subscription_id)),
+            ]
+        })
+        .collect();
     for chunk in ops.chunks(MAX_TRANSACT_OPS) {
         t.transact(chunk.to_vec()).await?;
     }
     Ok(())
 }
 
+/// A committed group write's room effects (API.md §9) from one read of the
+/// room's subscribers: the leavers' subscriptions go, and they are not sent
+/// their own leave message; `messages` (id, body) reach everyone else, in
+/// order; then the kicked members' subscriptions go, after their KICK reached
+/// them. Nothing is read when there is nothing to do.
+pub async fn room_update(
+    t: &dyn Table,
+    push: &dyn Push,
+    room_id: i64,
+    messages: &[(String, String)],
+    left: &[i64],
+    kicked: &[i64],
+) -> Result<(), StoreError> {
+    if messages.is_empty() && left.is_empty() && kicked.is_empty() {
+        return Ok(());
+    }
+    let subs = subscribers(t, &room_destination(room_id)).await?;
+    let (leaving, staying): (Vec<_>, Vec<_>) = subs.into_iter().partition(|s| left.contains(&s.user_id));
+    let send = async {
+        for (id, body) in messages {
+            deliver(t, push, &staying, id, body).await;
+        }
+    };
+    let (left_dropped, ()) = futures::future::join(delete_subscriptions(t, &leaving), send).await;
+    let kicked: Vec<Subscription> = staying.into_iter().filter(|s| kicked.contains(&s.user_id)).collect();
+    let kicked_dropped = delete_subscriptions(t, &kicked).await;
+    left_dropped.and(kicked_dropped)
+}
+
 /// Pushes stored notifications live to their receivers' `/sub/user/{id}` (best
-/// effort, after the commit that stored them).
+/// effort, after the commit that stored them). Receivers are served
+/// concurrently (a GROUP_CREATE fan-out reaches many followers), each one's own
+/// notifications in order.
 pub async fn push_notifications(t: &dyn Table, push: &dyn Push, items: &[Item]) {
+    let mut receivers: Vec<(i64, Vec<&Item>)> = Vec::new();
+    let mut index = std::collections::HashMap::new();
     for item in items {
         let Some(receiver) = item.get("receiverId").and_then(Value::as_i64) else { continue };
+        let at = *index.entry(receiver).or_insert_with(|| {
+            receivers.push((receiver, Vec::new()));
+            receivers.len() - 1
+        });
+        receivers[at].1.push(item);
+    }
+    let pushes: Vec<_> =
+        receivers.iter().map(|(receiver, items)| push_to_receiver(t, push, *receiver, items)).collect();
+    futures::stream::iter(pushes).buffer_unordered(FANOUT_CONCURRENCY).collect::<Vec<()>>().await;
+}
+
+async fn push_to_receiver(t: &dyn Table, push: &dyn Push, receiver: i64, items: &[&Item]) {
+    for item in items {
         let id = item.get("id").map(Value::to_string).unwrap_or_default();
         let body = crate::notifications::view(item).to_string();
         if let Err(e) = publish(t, push, &user_destination(receiver), &format!("noti-{id}"), &body).await {
