@@ -41,8 +41,7 @@ async fn summarise(ctx: &AppContext, room_id: i64, viewer: i64) -> ApiResult<(Va
 pub(crate) async fn list(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let me = req.caller_id(ctx)?;
     // The caller beside their rooms; the rooms are used once the caller is.
-    let (_, mine) =
-        with_caller(ctx, me, async { Ok(repo::my_participations(&*ctx.table, me, ROOMS_MAX).await?) }).await?;
+    let (_, mine) = with_caller(ctx, me, repo::my_participations(&*ctx.table, me, ROOMS_MAX)).await?;
     let mut rooms: Vec<(Value, DateTime<Utc>)> = futures::stream::iter(mine)
         .map(|p| async move {
             match summarise(ctx, p.room_id, me).await {
@@ -150,7 +149,7 @@ pub(crate) async fn kick(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let caller_id = req.caller_id(ctx)?;
     let room_id = req.path_id("roomId")?;
     let target = target_of(req.json()?)?;
-    let (caller, room) = with_caller(ctx, caller_id, async { Ok(repo::get_room(&*ctx.table, room_id).await?) }).await?;
+    let (caller, room) = with_caller(ctx, caller_id, repo::get_room(&*ctx.table, room_id)).await?;
     let room = room.ok_or(ErrorCode::CHAT_ROOM_NOT_FOUND)?;
     let group_id = match (room.kind, room.group_id) {
         (RoomType::Group, Some(g)) => g,

@@ -33,7 +33,7 @@ pub(crate) async fn create(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
             followers_to_notify(ctx, me),
         );
         cooldown?;
-        Ok((images?.images, recipients?))
+        ApiResult::Ok((images?.images, recipients?))
     };
     let (caller, (images, recipients)) = with_caller(ctx, me, checks).await?;
     with_retries(|| async {

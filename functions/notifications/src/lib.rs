@@ -34,7 +34,7 @@ async fn list(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
         q = q.sk(SkCond::Between(keys::pad(0), keys::pad(c.saturating_sub(1).max(0))));
     }
     // The caller and the page together; the page is only used once the caller is.
-    let (_, page) = with_caller(ctx, caller_id, async { Ok(ctx.table.query(q).await?) }).await?;
+    let (_, page) = with_caller(ctx, caller_id, ctx.table.query(q)).await?;
     let next = if page.cursor.is_some() { page.items.last().and_then(|i| i.get("id").cloned()) } else { None };
     let items: Vec<Value> = page.items.iter().map(view).collect();
     Ok(Reply::ok(json!({ "notifications": items, "nextCursor": next })))
@@ -70,8 +70,7 @@ fn mark_read(id: i64, receiver: i64, now: &str) -> WriteOp {
 async fn own(ctx: &AppContext, req: &Req) -> ApiResult<(i64, Item, i64)> {
     let caller_id = req.caller_id(ctx)?;
     let id = req.path_id("id")?;
-    let read = async { Ok(ctx.table.get(&keys::notification(id)).await?) };
-    let (_, item) = with_caller(ctx, caller_id, read).await?;
+    let (_, item) = with_caller(ctx, caller_id, ctx.table.get(&keys::notification(id))).await?;
     let item = item.ok_or(ErrorCode::NOT_FOUND_NOTIFICATION)?;
     if item.get("receiverId").and_then(Value::as_i64) != Some(caller_id) {
         return Err(ErrorCode::USER_ACCESS_DENIED.into());
@@ -132,7 +131,7 @@ async fn delete_all(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
     let me = req.caller_id(ctx)?;
     // The newest page, again after each delete: the first read goes beside the caller.
     let newest = || ctx.table.query(Query::gsi1(keys::notifications_gsi(me)).limit(MAX_TRANSACT_OPS));
-    let (_, mut page) = with_caller(ctx, me, async { Ok(newest().await?) }).await?;
+    let (_, mut page) = with_caller(ctx, me, newest()).await?;
     loop {
         if page.items.is_empty() {
             return Ok(Reply::no_content());

@@ -182,14 +182,15 @@ pub async fn load_caller(ctx: &AppContext, user_id: i64) -> ApiResult<AuthUser> 
 
 /// The caller (an id from [`Req::caller_id`]) read beside `first`, a handler's
 /// own first read: one round trip instead of two. The caller is checked first,
-/// so a withdrawn caller is 401 whatever `first` found.
-pub async fn with_caller<T>(
+/// so a withdrawn caller is 401 whatever `first` found. `first` may fail with
+/// any error an [`ApiError`] is made from (a storage read as it is).
+pub async fn with_caller<T, E: Into<ApiError>>(
     ctx: &AppContext,
     caller_id: i64,
-    first: impl std::future::Future<Output = ApiResult<T>>,
+    first: impl std::future::Future<Output = Result<T, E>>,
 ) -> ApiResult<(AuthUser, T)> {
     let (caller, read) = futures::future::join(load_caller(ctx, caller_id), first).await;
-    Ok((caller?, read?))
+    Ok((caller?, read.map_err(Into::into)?))
 }
 
 /// [`load_caller`] for an optional caller.
