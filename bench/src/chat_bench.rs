@@ -16,13 +16,15 @@
 //! Every chat content is `phase:sender:seq`; each socket's arrivals are checked
 //! per sender (nothing lost, nothing twice, in send order) and the stored
 //! history is read back. The server is the release binary (MOIM_LOCAL_BIN,
-//! default target/release/moim-local). Writes bench/results/chat.md.
+//! default target/release/moim-local). Writes bench/results/chat.md and the
+//! latency distributions of 1–3 as bench/results/chat-fanout.svg.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
+use moim_bench::chart::Series;
 use moim_blackbox::{Client, Engine, Server};
 use moim_stomp::{parse_frames, Frame};
 use serde_json::{json, Value};
@@ -754,6 +756,8 @@ async fn main() {
          | rooms | stored | frames delivered | wall s | stored/s | delivered/s | latency p50 ms | latency p99 ms | senders done after s |\n\
          |---|---|---|---|---|---|---|---|---|\n\
          | {rooms} | {tr} |\n\n\
+         The distribution of every SEND → last socket latency of 1–3 (one curve per row above; dots at p50 and p99):\n\n\
+         ![chat fan-out latency distributions](chat-fanout.svg)\n\n\
          ## 4. attend / left → the host's notification\n\n\
          The host has the SSE stream open (`GET /api/v1/notifications/subscribe?accessToken=`, read as a streaming body, \
          `event: notification` blocks parsed) and a STOMP socket subscribed to `/sub/user/{{hostId}}`. One member toggles \
@@ -798,5 +802,21 @@ async fn main() {
     println!("{report}");
     let out = root.join("bench/results/chat.md");
     std::fs::write(&out, report).unwrap();
-    eprintln!("wrote {}", out.display());
+    let ms = |v: &[Duration]| v.iter().map(|d| d.as_secs_f64() * 1000.0).collect::<Vec<f64>>();
+    let rooms_label = format!("{rooms} rooms, 2 sockets each, all blasting");
+    let curves = [
+        Series { label: "12 sockets, one message at a time", colour: "#1f77b4", ms: ms(&lat12) },
+        Series { label: "48 sockets, one message at a time", colour: "#17becf", ms: ms(&lat48) },
+        Series { label: "12 sockets, 3 senders blasting", colour: "#d62728", ms: ms(&b12.lat) },
+        Series { label: "48 sockets, 3 senders blasting", colour: "#ff7f0e", ms: ms(&b48.lat) },
+        Series { label: &rooms_label, colour: "#2ca02c", ms: ms(&b_rooms.lat) },
+    ];
+    let out_svg = root.join("bench/results/chat-fanout.svg");
+    let chart = moim_bench::chart::cdf_log_x(
+        "Chat fan-out: SEND → the last subscribed socket has the MESSAGE (moim-local)",
+        "latency (log scale)",
+        &curves,
+    );
+    std::fs::write(&out_svg, chart).unwrap();
+    eprintln!("wrote {} and {}", out.display(), out_svg.display());
 }

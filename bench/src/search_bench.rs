@@ -509,17 +509,7 @@ fn svg(runs: &[SizeRun]) -> String {
         ));
         e += 1;
     }
-    s.push_str(&format!(
-        "<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{b:.1}\" stroke=\"black\"/>\n\
-         <line x1=\"{left}\" y1=\"{b:.1}\" x2=\"{r:.1}\" y2=\"{b:.1}\" stroke=\"black\"/>\n\
-         <text x=\"{cx:.1}\" y=\"{xl:.1}\" text-anchor=\"middle\">groups in the store (log scale)</text>\n\
-         <text x=\"18\" y=\"{cy:.1}\" text-anchor=\"middle\" transform=\"rotate(-90 18 {cy:.1})\">ms per page</text>\n",
-        b = top + ph,
-        r = left + pw,
-        cx = left + pw / 2.0,
-        xl = top + ph + 40.0,
-        cy = top + ph / 2.0,
-    ));
+    s.push_str(&moim_bench::chart::axes(left, top, pw, ph, "groups in the store (log scale)", "ms per page"));
     // The curves.
     for (i, (si, p99, label, color)) in lines.iter().enumerate() {
         let pts: Vec<String> = runs.iter().map(|r| format!("{:.1},{:.1}", x(r.n), y(value(r, *si, *p99)))).collect();

@@ -671,3 +671,33 @@ async fn toggling_members_cannot_flood_the_host() {
         assert_eq!(host.get("/api/v1/notifications/unread-count").await.data(), unread.len());
     }
 }
+
+/// A profile change reaches the member lists of all the user's groups (more
+/// groups than the refresh writes at once), and of two racing changes the one
+/// that committed last is what every group shows.
+#[tokio::test]
+async fn racing_profile_changes_end_current_in_every_group() {
+    for engine in engines() {
+        let srv = Server::start(BIN, engine);
+        let c = srv.client();
+        let hosts = users(&c, "host", 10).await;
+        let (member, member_id, _) = c.register("m@b.com", "Member").await;
+        let mut groups = Vec::new();
+        for (i, (h, _)) in hosts.iter().enumerate() {
+            let id = create(h, &format!("모임 {i}"), 4, "FREE").await;
+            assert_eq!(member.post(&format!("/api/v2/groups/{id}/attend"), None).await.status, 200);
+            groups.push(id);
+        }
+        let rename = |nick: &'static str| member.patch("/api/v1/users/profile", Some(json!({ "nickName": nick })));
+        let (a, b) = futures::future::join(rename("Racer1"), rename("Racer2")).await;
+        assert_eq!((a.status, b.status), (200, 200), "{engine:?}: {} / {}", a.text, b.text);
+        let last = member.get("/api/v1/users/me").await.data()["nickName"].clone();
+        assert!(last == "Racer1" || last == "Racer2", "{last}");
+        for id in groups {
+            let d = c.get(&format!("/api/v2/groups/{id}")).await;
+            let joined = d.data()["joinedMembers"].as_array().unwrap().clone();
+            let me = joined.iter().find(|m| m["userId"] == member_id).expect("the member is listed");
+            assert_eq!(me["nickName"], last, "{engine:?}: group {id}");
+        }
+    }
+}

@@ -124,6 +124,9 @@ async fn independent_reads_are_issued_together() {
         // unfollow: caller + (nickname, user), transact.
         // follow: caller + (nickname, user), transact, the followee's push.
         // read-all: caller + unread set, transact.
+        // profile (the member is in two groups): caller + the nickname's holder,
+        // transact, memberships ∥ the answer's user, the user ∥ both groups,
+        // both groups' transactions together.
         write(
             groups,
             "POST /api/v2/groups/{groupId}/left",
@@ -160,6 +163,15 @@ async fn independent_reads_are_issued_together() {
             String::new(),
             1,
             (201, 5, 4),
+        ),
+        write(
+            users,
+            "PATCH /api/v1/users/profile",
+            "/api/v1/users/profile".into(),
+            "",
+            r#"{"nickName":"Member2"}"#.into(),
+            1,
+            (200, 10, 5),
         ),
         write(
             notes,

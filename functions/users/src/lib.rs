@@ -76,32 +76,44 @@ struct ProfileBody {
 }
 
 async fn update_profile(ctx: &AppContext, req: Req) -> ApiResult<Reply> {
-    let caller = req.auth(ctx).await?;
+    let caller_id = req.caller_id(ctx)?;
     let body: ProfileBody = req.json()?;
     let change = user::validate_profile_change(
         body.nick_name.as_deref(),
         body.mbti.as_deref(),
         body.profile_message.as_deref(),
     )?;
+    let nick_holder = || async {
+        match &change.nick_name {
+            Some(n) => repo::user_id_by_nickname(&*ctx.table, n).await,
+            None => Ok(None),
+        }
+    };
+    // The wanted nickname's holder is read beside the caller: one round trip.
+    let (caller, mut holder) = with_caller(ctx, caller_id, nick_holder()).await?;
     let mut current = caller.user;
     for _ in 0..RETRIES {
-        if let Some(n) = &change.nick_name {
-            let holder = repo::user_id_by_nickname(&*ctx.table, n).await?;
-            if holder.is_some_and(|h| h != current.user_id) {
-                return Err(ErrorCode::ALREADY_EXIST_NICKNAME.into());
-            }
+        if holder.is_some_and(|h| h != current.user_id) {
+            return Err(ErrorCode::ALREADY_EXIST_NICKNAME.into());
         }
         match ctx.table.transact(repo::change_profile(&current, &change)).await {
             Ok(()) => {
-                moim_store::groups::refresh_profile_copies(&*ctx.table, current.user_id).await?;
-                return Ok(Reply::ok(live_user(ctx, current.user_id).await?.own_view()));
+                // The answer reads the committed user; it need not wait for the copies.
+                let (copies, user) = futures::join!(
+                    moim_store::groups::refresh_profile_copies(&*ctx.table, current.user_id),
+                    live_user(ctx, current.user_id)
+                );
+                copies?;
+                return Ok(Reply::ok(user?.own_view()));
             }
             Err(StoreError::ConditionFailed { index: repo::CHANGE_PROFILE_NICK_OP }) => {
                 return Err(ErrorCode::ALREADY_EXIST_NICKNAME.into())
             }
-            // The nickname changed under us: read again and retry.
+            // The profile changed under us: read it (and the nickname) again and retry.
             Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {
-                current = live_user(ctx, current.user_id).await?;
+                let (user, h) = futures::join!(live_user(ctx, current.user_id), nick_holder());
+                current = user?;
+                holder = h?;
             }
             Err(e) => return Err(e.into()),
         }

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use moim_domain::group::{Group, GroupState, GroupStatus, Membership, Profile};
+use moim_domain::user::User;
 use serde_json::{json, Value};
 
 use crate::table::*;
@@ -362,21 +363,33 @@ pub async fn member_groups(
 const REFRESH_ATTEMPTS: u32 = 20;
 /// Memberships whose profile copy one profile change refreshes.
 pub const PROFILE_REFRESH_BUDGET: usize = 1000;
+/// Groups refreshed together: the user and these groups are read at once,
+/// then each group is written in its own transaction, all at once.
+const REFRESH_BATCH: usize = 8;
 
 /// Brings the copies of a user's profile (membership rows, META of hosted
-/// groups) up to date after a profile change, group by group, each in its own
-/// transaction at the group's version. Bounded: the newest
-/// [`PROFILE_REFRESH_BUDGET`] memberships. Each attempt re-reads the user, so the last refresh to run
-/// writes the latest profile even when two changes race. Returns the groups updated.
+/// groups) up to date after a profile change, in its own transaction per group
+/// at the group's version: a batch of groups is read beside the user, then
+/// written together. Bounded: the newest [`PROFILE_REFRESH_BUDGET`]
+/// memberships. The user is read after the change committed and again on
+/// every retry, so the last refresh to run writes the latest profile even
+/// when two changes race. Returns the groups updated.
 pub async fn refresh_profile_copies(t: &dyn Table, user_id: i64) -> Result<usize, StoreError> {
     let mut cursor = None;
     let (mut seen, mut updated) = (0, 0);
     loop {
         let (ms, more) = memberships_page(t, user_id, None, 100, cursor).await?;
         seen += ms.len();
-        for m in ms {
-            if refresh_group(t, m.group_id, user_id).await? {
-                updated += 1;
+        for batch in ms.chunks(REFRESH_BATCH) {
+            let states = futures::future::join_all(batch.iter().map(|m| read_state(t, m.group_id)));
+            let (user, states) = futures::future::join(crate::users::get_user(t, user_id), states).await;
+            let Some(user) = user? else { return Ok(updated) };
+            let writes = batch.iter().zip(states).map(|(m, state)| {
+                let first = state.map(|s| s.map(|s| (user.clone(), s)));
+                refresh_group(t, m.group_id, user_id, first)
+            });
+            for r in futures::future::join_all(writes).await {
+                updated += usize::from(r?);
             }
         }
         match more {
@@ -390,10 +403,30 @@ pub async fn refresh_profile_copies(t: &dyn Table, user_id: i64) -> Result<usize
     }
 }
 
-async fn refresh_group(t: &dyn Table, group_id: i64, user_id: i64) -> Result<bool, StoreError> {
+/// One group's refresh, starting from the `first` read (user, group); a lost
+/// race reads both again.
+async fn refresh_group(
+    t: &dyn Table,
+    group_id: i64,
+    user_id: i64,
+    first: Result<Option<(User, GroupState)>, StoreError>,
+) -> Result<bool, StoreError> {
+    let mut read = Some(first);
     for attempt in 0..REFRESH_ATTEMPTS {
-        let Some(user) = crate::users::get_user(t, user_id).await? else { return Ok(false) };
-        let Some(state) = read_state(t, group_id).await? else { return Ok(false) };
+        let (user, state) = match read.take() {
+            Some(first) => match first? {
+                Some(pair) => pair,
+                None => return Ok(false),
+            },
+            None => {
+                let (user, state) =
+                    futures::future::join(crate::users::get_user(t, user_id), read_state(t, group_id)).await;
+                match (user?, state?) {
+                    (Some(user), Some(state)) => (user, state),
+                    _ => return Ok(false),
+                }
+            }
+        };
         let Some(out) = state.refresh_profile(&Profile::of(&user), Utc::now()) else { return Ok(false) };
         match t.transact(write_outcome(&out.group, state.group.version, &out.changed, &[], vec![])).await {
             Ok(()) => return Ok(true),
