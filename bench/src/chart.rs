@@ -38,8 +38,8 @@ fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
 /// below a latency, on a log latency axis (one chart holds millisecond
 /// fan-outs and second-long backlogs side by side).
 pub fn cdf_log_x(title: &str, x_label: &str, series: &[Series]) -> String {
-    let (w, h) = (760.0, 420.0);
-    let (left, right, top, bottom) = (60.0, 250.0, 40.0, 60.0);
+    let (w, h) = (860.0, 420.0);
+    let (left, right, top, bottom) = (60.0, 330.0, 40.0, 60.0);
     let (pw, ph) = (w - left - right, h - top - bottom);
     let sorted: Vec<Vec<f64>> = series
         .iter()
@@ -68,7 +68,7 @@ pub fn cdf_log_x(title: &str, x_label: &str, series: &[Series]) -> String {
          <text x=\"{cx}\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">{title}</text>",
         cx = (left + pw / 2.0)
     );
-    for (share, label) in [(0.0, "0"), (0.25, "25%"), (0.5, "50%"), (0.75, "75%"), (0.99, "99%"), (1.0, "100%")] {
+    for (share, label) in [(0.0, "0"), (0.25, "25%"), (0.5, "50%"), (0.75, "75%"), (0.9, "90%"), (1.0, "100%")] {
         let yy = y(share);
         let _ = writeln!(
             s,
