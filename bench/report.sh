@@ -4,13 +4,13 @@
 # the section between the "results" markers of REPORT.md with those files.
 # The prose above the markers explains the numbers; re-read it after a run.
 #
-#   bench/report.sh                 # everything (about an hour on 2 cores)
+#   bench/report.sh                 # everything (29 min on 2 cores with a warm target/)
 #   bench/report.sh --only packages,cold-start,round-trips
 #   bench/report.sh --assemble      # no benchmark: rebuild the section from bench/results
 #
 # Benchmarks: packages (arm64 sizes), lambda-cold-start (per function beside
-# a bare lambda_runtime hello, + SVG), invoke-cold-start, store (embedded and
-# DynamoDB Local), http (moim-local beside bare axum), images (vs sharp),
+# a bare lambda_runtime hello, + SVG), invoke-cold-start, store (embedded, then
+# DynamoDB Local, started here), http (moim-local beside bare axum), images (vs sharp),
 # upload, chat (fan-out), search (100 → 100k groups: the list page flat as
 # groups grow 10x and 100x, + SVG), round-trips (sequential storage calls).
 set -euo pipefail
@@ -37,7 +37,13 @@ if [ -z "$ASSEMBLE_ONLY" ]; then
   wants lambda-cold-start && { log "report: lambda cold start"; bench/lambda-cold-start.sh; }
   wants invoke-cold-start && { log "report: invoke cold start"; bench/cold-start.sh; }
   if wants store || wants http || wants upload || wants chat || wants search; then release_bins; fi
-  wants store && { log "report: table engines"; target/release/store-bench; }
+  if wants store; then
+    log "report: table engines (embedded)"; target/release/store-bench
+    log "report: table engines (DynamoDB Local)"
+    ( # shellcheck source=scripts/emulators.sh
+      source scripts/emulators.sh; ensure_tools; trap stop_emulators EXIT; start_emulators
+      target/release/store-bench --ops 2000 --dynamodb "$MOIM_DYNAMODB_ENDPOINT" )
+  fi
   wants http && { log "report: http"; target/release/http-bench; }
   wants images && { log "report: images"; bench/image-bench.sh; }
   wants upload && { log "report: upload"; target/release/upload-bench; }

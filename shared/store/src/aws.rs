@@ -82,10 +82,27 @@ impl HttpClient for LazyHttpsClient {
     }
 }
 
+/// A fixed region and fixed credentials, for the endpoints moim-local serves
+/// itself (it checks no signature), over `http` as the Lambda configuration is.
+pub fn fixed_local(http: LazyHttpsClient) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "moim-local",
+        )))
+        .http_client(http)
+        .build()
+}
+
 /// `aws-config`'s default chain (environment, profiles, SSO, web identity,
-/// container and instance metadata).
+/// container and instance metadata), over a [`LazyHttpsClient`] too.
 pub async fn default_chain() -> SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(LazyHttpsClient::default()).load().await
 }
 
 #[cfg(test)]
@@ -125,6 +142,18 @@ mod tests {
         let refused = dynamo.list_tables().send().await;
         assert!(refused.is_err(), "nothing listens on port 9");
         assert!(http.is_built(), "the request did not go through the shared client");
+    }
+
+    // moim-local's own endpoints too: its push client read every system root
+    // certificate at start (4 of the 11 ms of a `moim-local invoke`) until it used this.
+    #[tokio::test]
+    async fn the_local_push_builds_the_https_client_on_its_first_push_only() {
+        use crate::push::Push;
+        let http = LazyHttpsClient::default();
+        let push = crate::push::ApiGatewayPush::from_sdk(&fixed_local(http.clone()), "http://127.0.0.1:9");
+        assert!(!http.is_built(), "constructing the push client built the HTTPS client");
+        assert!(push.post("c1", "frame").await.is_err(), "nothing listens on port 9");
+        assert!(http.is_built(), "the push did not go through the shared client");
     }
 
     // As the SDK's default client: HTTP_PROXY routes a plain-HTTP endpoint through

@@ -46,13 +46,7 @@ impl ApiGatewayPush {
     /// `local` signs with fixed credentials (moim-local does not check them).
     pub async fn new(endpoint: &str, local: bool) -> ApiGatewayPush {
         let sdk = if local {
-            aws_types::sdk_config::SdkConfig::builder()
-                .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-                .region(aws_types::region::Region::new("us-east-1"))
-                .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-                    aws_sdk_apigatewaymanagement::config::Credentials::new("local", "local", None, None, "moim-local"),
-                ))
-                .build()
+            crate::aws::fixed_local(crate::aws::LazyHttpsClient::default())
         } else {
             crate::aws::default_chain().await
         };
