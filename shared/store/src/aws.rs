@@ -32,12 +32,17 @@ fn from_vars(var: impl Fn(&str) -> Option<String>, http: LazyHttpsClient) -> Res
     let key = var("AWS_ACCESS_KEY_ID").ok_or("AWS_ACCESS_KEY_ID is not set")?;
     let secret = var("AWS_SECRET_ACCESS_KEY").ok_or("AWS_SECRET_ACCESS_KEY is not set")?;
     let credentials = Credentials::new(key, secret, var("AWS_SESSION_TOKEN"), None, "environment");
-    Ok(SdkConfig::builder()
+    Ok(fixed(Region::new(region), credentials, http))
+}
+
+/// One region, one set of credentials, requests through `http`.
+fn fixed(region: Region, credentials: Credentials, http: LazyHttpsClient) -> SdkConfig {
+    SdkConfig::builder()
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(Region::new(region))
+        .region(region)
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .http_client(http)
-        .build())
+        .build()
 }
 
 /// The SDK's default HTTPS client (hyper, rustls on aws-lc), built on the first
@@ -85,18 +90,7 @@ impl HttpClient for LazyHttpsClient {
 /// A fixed region and fixed credentials, for the endpoints moim-local serves
 /// itself (it checks no signature), over `http` as the Lambda configuration is.
 pub fn fixed_local(http: LazyHttpsClient) -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "moim-local",
-        )))
-        .http_client(http)
-        .build()
+    fixed(Region::new("us-east-1"), Credentials::new("local", "local", None, None, "moim-local"), http)
 }
 
 /// `aws-config`'s default chain (environment, profiles, SSO, web identity,
